@@ -1,0 +1,66 @@
+"""Tenant-scoped lookups: the organization is in the WHERE clause, never checked after.
+
+Missing and forbidden answer alike ("not found"), so nobody can probe another
+tenant's ids (the Chatwoot rule, docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from raasel.actions.context import Actor
+from raasel.domain import Role, Side
+from raasel.errors import Forbidden, NotFound
+from raasel.storage.metadata import conversations, organizations
+from raasel.storage.records import Conversation, DispatchGroup
+
+
+def side_of(actor: Actor) -> str:
+    return Side.ORG if actor.is_member else Side.CUSTOMER
+
+
+def can_agent_see(actor: Actor, conversation: Conversation) -> bool:
+    """Leads see every conversation of their organization; agents their groups' and their own."""
+    return (
+        actor.has_role(Role.SUPERVISOR)
+        or conversation.assignee_id == actor.user_id
+        or (conversation.group_id is not None and conversation.group_id in actor.group_ids)
+    )
+
+
+async def access_conversation(
+    conn: AsyncConnection, actor: Actor, conversation_id: str
+) -> Conversation:
+    if actor.is_member:
+        assert actor.org_id is not None
+        found = await conversations.find_conversation(conn, conversation_id, org_id=actor.org_id)
+        if found is not None and can_agent_see(actor, found):
+            return found
+    else:
+        found = await conversations.find_conversation(
+            conn, conversation_id, customer_id=actor.user_id
+        )
+        if found is not None:
+            return found
+    raise NotFound("conversation not found")
+
+
+def require_role(actor: Actor, org_id: str, minimum: Role) -> None:
+    """The actor must act for ``org_id`` with at least ``minimum``; else "not found"."""
+    if actor.org_id != org_id or not actor.is_member:
+        raise NotFound("organization not found")
+    if not actor.has_role(minimum):
+        raise Forbidden(f"requires the {minimum} role")
+
+
+def require_member(actor: Actor) -> str:
+    if not actor.is_member or actor.org_id is None:
+        raise Forbidden("only an organization's agents may do this")
+    return actor.org_id
+
+
+async def access_group(conn: AsyncConnection, org_id: str, group_id: str) -> DispatchGroup:
+    group = await organizations.get_group(conn, org_id, group_id)
+    if group is None:
+        raise NotFound("group not found")
+    return group

@@ -1,0 +1,109 @@
+"""Demo data for ``make run``: the Acme organization, its team and a customer."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from raasel.actions.context import Services
+from raasel.actions.members import add_member
+from raasel.actions.orgs import create_org_with_owner
+from raasel.domain import Plan, Role, RoutingPolicy, UserKind
+from raasel.lib import passwords
+from raasel.lib.clock import utcnow
+from raasel.lib.ids import new_str_id
+from raasel.storage.metadata import organizations, people
+
+DEMO_PASSWORD = "raasel-demo-1"  # noqa: S105 - printed demo credentials, local data only
+
+GROUPS = [
+    ("billing", "Billing", "Invoices, payments, refunds, double charges, subscription plans and receipts.", RoutingPolicy.ROUND_ROBIN),
+    ("technical-support", "Technical support", "Login problems, app errors, crashes, bugs, installation and configuration help.", RoutingPolicy.LEAST_BUSY),
+    ("sales", "Sales", "Pricing questions, quotes, demos, new orders and upgrades for businesses.", RoutingPolicy.MANUAL),
+]
+
+DEMO_ACCOUNTS = {
+    "owner": "owner@acme.example",
+    "supervisor": "supervisor@acme.example",
+    "agent1": "alice@acme.example",
+    "agent2": "bob@acme.example",
+    "individual": "customer@example.com",
+}
+
+
+async def seed_demo(svc: Services) -> bool:
+    """Create the demo data if the database has no organization yet; True if it did."""
+
+    async def work(conn: AsyncConnection) -> bool:
+        if await organizations.count_orgs(conn) > 0:
+            return False
+        now = utcnow()
+        owner_id = new_str_id()
+        await people.insert_user(
+            conn,
+            {
+                "id": owner_id,
+                "email": DEMO_ACCOUNTS["owner"],
+                "password_hash": passwords.hash_password(DEMO_PASSWORD),
+                "display_name": "Olivia Owner",
+                "kind": UserKind.PERSON,
+                "plan": Plan.FREE,
+                "created_at": now,
+            },
+        )
+        org_id = await create_org_with_owner(
+            conn,
+            owner_id,
+            {
+                "slug": "acme",
+                "name": "Acme",
+                "description": "Acme sells and supports the Acme cloud suite and its hardware.",
+                "category": "software",
+                "domains": ["acme.example"],
+                "tags": ["software", "hardware", "cloud"],
+                "languages": ["en", "fr"],
+                "settings": {"welcome_text": "Hi! How can Acme help?", "theme_color": "#3355ff"},
+            },
+        )
+        group_ids = {}
+        for slug, name, description, policy in GROUPS:
+            group_id = new_str_id()
+            group_ids[slug] = group_id
+            await organizations.insert_group(
+                conn,
+                {
+                    "id": group_id,
+                    "org_id": org_id,
+                    "slug": slug,
+                    "name": name,
+                    "description": description,
+                    "policy": policy,
+                    "business_hours": None,
+                    "is_default": False,
+                    "created_at": now,
+                },
+            )
+        all_groups = list(group_ids.values())
+        for key, name, role in (
+            ("supervisor", "Sam Supervisor", Role.SUPERVISOR),
+            ("agent1", "Alice Agent", Role.AGENT),
+            ("agent2", "Bob Agent", Role.AGENT),
+        ):
+            await add_member(
+                conn, org_id, email=DEMO_ACCOUNTS[key], display_name=name, password=DEMO_PASSWORD,
+                role=role, capacity=5, group_ids=all_groups,
+            )
+        await people.insert_user(
+            conn,
+            {
+                "id": new_str_id(),
+                "email": DEMO_ACCOUNTS["individual"],
+                "password_hash": passwords.hash_password(DEMO_PASSWORD),
+                "display_name": "Chris Customer",
+                "kind": UserKind.PERSON,
+                "plan": Plan.FREE,
+                "created_at": now,
+            },
+        )
+        return True
+
+    return await svc.db.write(work)

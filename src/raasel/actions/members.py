@@ -1,0 +1,164 @@
+"""Members of an organization: agents, supervisors, admins, owners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from raasel.actions import audit
+from raasel.actions.access import require_role
+from raasel.actions.context import Actor, Services
+from raasel.actions.views import member_view
+from raasel.domain import ROLE_RANK, Availability, Plan, Role, UserKind
+from raasel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from raasel.lib import passwords
+from raasel.lib.clock import utcnow
+from raasel.lib.ids import new_str_id
+from raasel.storage.metadata import organizations, people
+
+
+def _check_may_grant(actor: Actor, role: str) -> None:
+    """Admins manage agents and supervisors; only owners make admins and owners."""
+    if ROLE_RANK[Role(role)] >= ROLE_RANK[Role.ADMIN] and not actor.has_role(Role.OWNER):
+        raise Forbidden("only an owner can grant or change the admin and owner roles")
+
+
+async def _check_groups(conn: AsyncConnection, org_id: str, group_ids: list[str]) -> None:
+    known = {g.id for g in await organizations.list_groups(conn, [org_id])}
+    if not set(group_ids) <= known:
+        raise NotFound("group not found")
+
+
+async def add_member(
+    conn: AsyncConnection,
+    org_id: str,
+    *,
+    email: str,
+    display_name: str,
+    password: str | None,
+    role: str,
+    capacity: int,
+    group_ids: list[str],
+) -> str:
+    """Create the account (or reuse the one with that email) and its membership."""
+    user = await people.get_user_by_email(conn, email)
+    if user is None:
+        if password is None:
+            raise ValidationFailed("a password is needed for a new account")
+        user_id = new_str_id()
+        await people.insert_user(
+            conn,
+            {
+                "id": user_id,
+                "email": email,
+                "password_hash": passwords.hash_password(password),
+                "display_name": display_name,
+                "kind": UserKind.PERSON,
+                "plan": Plan.FREE,
+                "created_at": utcnow(),
+            },
+        )
+    else:
+        user_id = user.id
+        if await people.get_membership(conn, org_id, user_id) is not None:
+            raise Conflict("already a member", code="already_member")
+    await _check_groups(conn, org_id, group_ids)
+    await people.insert_membership(
+        conn,
+        {
+            "org_id": org_id,
+            "user_id": user_id,
+            "role": role,
+            "availability": Availability.OFFLINE,
+            "capacity": capacity,
+            "is_active": True,
+            "created_at": utcnow(),
+        },
+    )
+    await people.set_member_groups(conn, org_id, user_id, group_ids)
+    return user_id
+
+
+async def _member(conn: AsyncConnection, org_id: str, user_id: str) -> dict[str, Any]:
+    membership = await people.get_membership(conn, org_id, user_id)
+    user = await people.get_user(conn, user_id)
+    if membership is None or user is None:
+        raise NotFound("member not found")
+    return member_view(membership, user, await people.group_ids_of_member(conn, org_id, user_id))
+
+
+async def do_create_member(
+    svc: Services, actor: Actor, org_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    require_role(actor, org_id, Role.ADMIN)
+    _check_may_grant(actor, fields["role"])
+    password = fields.get("password")
+    password_hash_input = password if isinstance(password, str) else None
+
+    async def work(conn: AsyncConnection) -> dict[str, Any]:
+        user_id = await add_member(
+            conn,
+            org_id,
+            email=fields["email"],
+            display_name=fields["display_name"],
+            password=password_hash_input,
+            role=fields["role"],
+            capacity=fields.get("capacity", 5),
+            group_ids=fields.get("group_ids", []),
+        )
+        await audit.record(
+            conn, org_id, actor.user_id, "member.create", user_id, {"role": fields["role"]}
+        )
+        return await _member(conn, org_id, user_id)
+
+    return await svc.db.write(work)
+
+
+async def do_update_member(
+    svc: Services, actor: Actor, org_id: str, user_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    require_role(actor, org_id, Role.ADMIN)
+
+    async def work(conn: AsyncConnection) -> dict[str, Any]:
+        current = await people.get_membership(conn, org_id, user_id)
+        if current is None:
+            raise NotFound("member not found")
+        _check_may_grant(actor, current.role)
+        values = {k: v for k, v in changes.items() if k in {"role", "capacity", "is_active"}}
+        if "role" in values:
+            _check_may_grant(actor, values["role"])
+        if current.role == Role.OWNER and (
+            values.get("role", Role.OWNER) != Role.OWNER or values.get("is_active") is False
+        ):
+            owners = [
+                m for m in await people.list_memberships(conn, org_id)
+                if m.role == Role.OWNER and m.is_active
+            ]
+            if len(owners) <= 1:
+                raise Conflict("an organization keeps at least one owner", code="last_owner")
+        if values:
+            await people.update_membership(conn, org_id, user_id, values)
+        if "group_ids" in changes:
+            await _check_groups(conn, org_id, changes["group_ids"])
+            await people.set_member_groups(conn, org_id, user_id, changes["group_ids"])
+        await audit.record(conn, org_id, actor.user_id, "member.update", user_id, dict(changes))
+        return await _member(conn, org_id, user_id)
+
+    return await svc.db.write(work)
+
+
+async def list_members(svc: Services, actor: Actor, org_id: str) -> list[dict[str, Any]]:
+    require_role(actor, org_id, Role.AGENT)
+    async with svc.db.read() as conn:
+        memberships = await people.list_memberships(conn, org_id)
+        users = await people.get_users(conn, [m.user_id for m in memberships])
+        groups = await people.groups_by_member(conn, org_id)
+    keys = {m.user_id: f"{org_id}:{m.user_id}" for m in memberships}
+    connected = await svc.ephemeral.connected(list(keys.values()))
+    views = []
+    for membership in memberships:
+        view = member_view(membership, users[membership.user_id], groups.get(membership.user_id, []))
+        view["is_connected"] = keys[membership.user_id] in connected
+        views.append(view)
+    return views

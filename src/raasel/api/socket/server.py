@@ -1,0 +1,201 @@
+"""The Socket.IO endpoint: authenticate at connect, then one handler per client event.
+
+Every client event is answered through its acknowledgement with ``{"ok": true, ...}``
+or ``{"ok": false, "error": {"code", "message"}}``; nothing a client sends can raise
+past this layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import socketio
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from raasel.actions import messages, presence, receipts
+from raasel.actions.auth import resolve_actor
+from raasel.actions.context import Actor, Services
+from raasel.actions.limits import check_rate
+from raasel.actions.typing_signals import typing_event
+from raasel.domain import Role
+from raasel.errors import NotFound, RaaselError
+from raasel.observability import SOCKET_CONNECTIONS, SOCKET_EVENTS
+from raasel.realtime.bus import EventBus
+from raasel.realtime.rooms import agent_room, agents_room, group_room, leads_room, user_room
+from raasel.realtime.typing_timers import TypingTimers
+
+from .payloads import (
+    HistoryPayload,
+    PresencePayload,
+    SendPayload,
+    SyncPayload,
+    TypingPayload,
+    WatermarkPayload,
+)
+
+log = structlog.get_logger(__name__)
+
+P = TypeVar("P", bound=BaseModel)
+Handler = Callable[[str, Actor, P], Awaitable[dict[str, Any]]]
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def _client_ip(environ: dict[str, Any]) -> str:
+    scope = environ.get("asgi.scope") or {}
+    client = scope.get("client")
+    return str(client[0]) if client else str(environ.get("REMOTE_ADDR", "unknown"))
+
+
+class SocketApi:
+    """Binds the client events of docs/protocol.md to actions."""
+
+    def __init__(self, sio: socketio.AsyncServer, svc: Services, bus: EventBus) -> None:
+        self.sio = sio
+        self.svc = svc
+        self.bus = bus
+        self.typing = TypingTimers(bus.publish, svc.settings.typing_ttl_seconds)
+        self.actors: dict[str, Actor] = {}
+        sio.on("connect", self.connect)
+        sio.on("disconnect", self.disconnect)
+        self._on("message:send", SendPayload, self.send)
+        self._on("message:history", HistoryPayload, self.history)
+        self._on("sync", SyncPayload, self.sync)
+        self._on("receipt:delivered", WatermarkPayload, self.delivered)
+        self._on("receipt:read", WatermarkPayload, self.read)
+        self._on("typing:start", TypingPayload, self.typing_start)
+        self._on("typing:stop", TypingPayload, self.typing_stop)
+        self._on("presence:set", PresencePayload, self.presence_set)
+
+    def _on(self, name: str, model: type[P], handler: Handler[P]) -> None:
+        async def dispatch(sid: str, *args: Any) -> dict[str, Any]:
+            actor = self.actors.get(sid)
+            if actor is None:
+                SOCKET_EVENTS.labels(name, "unauthenticated").inc()
+                return _error("unauthenticated", "not connected")
+            if len(args) != 1 or not isinstance(args[0], dict):
+                SOCKET_EVENTS.labels(name, "invalid").inc()
+                return _error("validation_error", "the payload must be one JSON object")
+            try:
+                payload = model.model_validate(args[0])
+                result = await handler(sid, actor, payload)
+            except ValidationError as exc:
+                SOCKET_EVENTS.labels(name, "invalid").inc()
+                fields = ", ".join(".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors())
+                return _error("validation_error", f"invalid fields: {fields}")
+            except RaaselError as exc:
+                SOCKET_EVENTS.labels(name, exc.code).inc()
+                return {"ok": False, "error": exc.to_dict()}
+            except Exception:
+                SOCKET_EVENTS.labels(name, "internal").inc()
+                log.exception("socket handler failed", socket_event=name)
+                return _error("internal", "internal error")
+            SOCKET_EVENTS.labels(name, "ok").inc()
+            return {"ok": True, **result}
+
+        self.sio.on(name, dispatch)
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            await check_rate(self.svc, "connect", f"ip:{_client_ip(environ)}")
+            if not isinstance(token, str) or len(token) > 4096:
+                raise NotFound("missing token")
+            actor = await resolve_actor(self.svc, token)
+        except RaaselError as exc:
+            code = exc.code if exc.code in {"rate_limited", "invalid_token"} else "unauthenticated"
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": code, "message": exc.message}
+            ) from None
+        self.actors[sid] = actor
+        SOCKET_CONNECTIONS.inc()
+        for room in self._rooms_of(actor):
+            await self.sio.enter_room(sid, room)
+        if actor.is_member:
+            await self.bus.publish(await presence.agent_connected(self.svc, actor))
+
+    @staticmethod
+    def _rooms_of(actor: Actor) -> list[str]:
+        if not actor.is_member or actor.org_id is None:
+            return [user_room(actor.user_id)]
+        rooms = [agent_room(actor.org_id, actor.user_id), agents_room(actor.org_id)]
+        rooms += [group_room(g) for g in actor.group_ids]
+        if actor.has_role(Role.SUPERVISOR):
+            rooms.append(leads_room(actor.org_id))
+        return rooms
+
+    async def disconnect(self, sid: str, *_: Any) -> None:
+        actor = self.actors.pop(sid, None)
+        if actor is None:
+            return
+        SOCKET_CONNECTIONS.dec()
+        await self.typing.disconnected(sid)
+        if actor.is_member:
+            await self.bus.publish(await presence.agent_disconnected(self.svc, actor))
+
+    async def send(self, sid: str, actor: Actor, p: SendPayload) -> dict[str, Any]:
+        self.typing.stopped(sid, p.conversation_id)
+        outcome = await messages.do_send_message(
+            self.svc, actor, p.conversation_id, client_id=p.client_id, text=p.text, kind=p.kind,
+            attachment_id=p.attachment_id, sid=sid,
+        )
+        await self.bus.publish(outcome.events)
+        return {"message": outcome.result}
+
+    async def history(self, sid: str, actor: Actor, p: HistoryPayload) -> dict[str, Any]:
+        return await messages.list_history(self.svc, actor, p.conversation_id, before=p.before, limit=p.limit)
+
+    async def sync(self, sid: str, actor: Actor, p: SyncPayload) -> dict[str, Any]:
+        results = []
+        for item in p.conversations:
+            try:
+                results.append(
+                    await messages.sync_conversation(self.svc, actor, item.conversation_id, int(item.after))
+                )
+            except NotFound as exc:
+                results.append({"conversation_id": item.conversation_id, "error": exc.to_dict()})
+        return {"conversations": results}
+
+    async def delivered(self, sid: str, actor: Actor, p: WatermarkPayload) -> dict[str, Any]:
+        outcome = await receipts.do_mark(
+            self.svc, actor, p.conversation_id, field="delivered_up_to", up_to=int(p.up_to)
+        )
+        await self.bus.publish(outcome.events)
+        result: dict[str, Any] = outcome.result
+        return result
+
+    async def read(self, sid: str, actor: Actor, p: WatermarkPayload) -> dict[str, Any]:
+        outcome = await receipts.do_mark(
+            self.svc, actor, p.conversation_id, field="read_up_to", up_to=int(p.up_to)
+        )
+        await self.bus.publish(outcome.events)
+        result: dict[str, Any] = outcome.result
+        return result
+
+    async def typing_start(self, sid: str, actor: Actor, p: TypingPayload) -> dict[str, Any]:
+        event = await typing_event(
+            self.svc, actor, p.conversation_id, is_typing=True, is_note=p.is_note, ttl=self.typing.ttl
+        )
+        event = replace(event, skip_sid=sid)
+        self.typing.started(sid, p.conversation_id, event)
+        await self.bus.publish([event])
+        return {"expires_in": self.typing.ttl}
+
+    async def typing_stop(self, sid: str, actor: Actor, p: TypingPayload) -> dict[str, Any]:
+        event = await typing_event(
+            self.svc, actor, p.conversation_id, is_typing=False, is_note=p.is_note, ttl=0
+        )
+        self.typing.stopped(sid, p.conversation_id)
+        await self.bus.publish([replace(event, skip_sid=sid)])
+        return {}
+
+    async def presence_set(self, sid: str, actor: Actor, p: PresencePayload) -> dict[str, Any]:
+        outcome = await presence.do_set_availability(self.svc, actor, p.availability)
+        await self.bus.publish(outcome.events)
+        result: dict[str, Any] = outcome.result
+        return result

@@ -1,0 +1,71 @@
+"""Typed errors. Actions raise them; REST answers them as JSON, sockets in the ack.
+
+The ``code`` is the stable contract documented in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+
+class RaaselError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class ValidationFailed(RaaselError):
+    code = "validation_error"
+    status = 422
+
+
+class Unauthenticated(RaaselError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(RaaselError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(RaaselError):
+    """Also the answer for things that exist in another tenant: we never confirm them."""
+
+    code = "not_found"
+    status = 404
+
+
+class Conflict(RaaselError):
+    code = "conflict"
+    status = 409
+
+
+class RateLimited(RaaselError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(RaaselError):
+    code = "payload_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(RaaselError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class Unavailable(RaaselError):
+    code = "unavailable"
+    status = 503

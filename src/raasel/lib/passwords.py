@@ -1,0 +1,21 @@
+"""Password hashing with argon2id (memory-hard), via argon2-cffi."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verifying against this keeps login time the same for unknown accounts.
+_DUMMY_HASH = _hasher.hash("raasel-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,51 @@
+"""Room names: who receives what. One place, so an audience is never guessed twice.
+
+- ``user:{id}``            every device of an individual or visitor;
+- ``agent:{org}:{id}``     every console of one agent, in one organization;
+- ``group:{id}``           consoles of the agents in a dispatch group (queue, messages);
+- ``leads:{org}``          consoles of supervisors, admins and owners of an organization;
+- ``agents:{org}``         every console of an organization (presence).
+"""
+
+from __future__ import annotations
+
+from raasel.storage.records import Conversation
+
+
+def user_room(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def agent_room(org_id: str, user_id: str) -> str:
+    return f"agent:{org_id}:{user_id}"
+
+
+def group_room(group_id: str) -> str:
+    return f"group:{group_id}"
+
+
+def leads_room(org_id: str) -> str:
+    return f"leads:{org_id}"
+
+
+def agents_room(org_id: str) -> str:
+    return f"agents:{org_id}"
+
+
+def org_side_rooms(conversation: Conversation) -> list[str]:
+    """The consoles that may see a conversation: its group, the leads and its assignee."""
+    rooms = [leads_room(conversation.org_id)]
+    if conversation.group_id:
+        rooms.append(group_room(conversation.group_id))
+    if conversation.assignee_id:
+        rooms.append(agent_room(conversation.org_id, conversation.assignee_id))
+    return rooms
+
+
+def customer_rooms(conversation: Conversation) -> list[str]:
+    return [user_room(conversation.customer_id)] if conversation.customer_id else []
+
+
+def conversation_rooms(conversation: Conversation, *, include_customer: bool = True) -> list[str]:
+    rooms = org_side_rooms(conversation)
+    return rooms + customer_rooms(conversation) if include_customer else rooms

@@ -1,0 +1,108 @@
+"""The message store on SQL (SQLite or PostgreSQL), through the group committer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from raasel.storage import schema
+from raasel.storage.database import Database
+from raasel.storage.message_store import MessageStore, StoredMessage, bucket_of
+
+_t = schema.messages
+
+
+def _row_to_message(row: Any) -> StoredMessage:
+    return StoredMessage(
+        org_id=row.org_id,
+        conversation_id=row.conversation_id,
+        id=row.id,
+        sender_id=row.sender_id,
+        sender_side=row.sender_side,
+        client_id=row.client_id,
+        kind=row.kind,
+        body=row.body,
+        attachment_id=row.attachment_id,
+        created_at=row.created_at,
+    )
+
+
+class SqlMessageStore(MessageStore):
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(self, message: StoredMessage) -> tuple[StoredMessage, bool]:
+        async def work(conn: AsyncConnection) -> tuple[StoredMessage, bool]:
+            existing = await self._by_client_id(
+                conn, message.org_id, message.conversation_id, message.sender_id, message.client_id
+            )
+            if existing is not None:
+                return existing, False
+            await conn.execute(
+                _t.insert().values(
+                    org_id=message.org_id,
+                    conversation_id=message.conversation_id,
+                    bucket=bucket_of(message.id),
+                    id=message.id,
+                    sender_id=message.sender_id,
+                    sender_side=message.sender_side,
+                    client_id=message.client_id,
+                    kind=message.kind,
+                    body=message.body,
+                    attachment_id=message.attachment_id,
+                    created_at=message.created_at,
+                )
+            )
+            return message, True
+
+        return await self._db.write(work)
+
+    async def find_by_client_id(
+        self, org_id: str, conversation_id: str, sender_id: str, client_id: str
+    ) -> StoredMessage | None:
+        async with self._db.read() as conn:
+            return await self._by_client_id(conn, org_id, conversation_id, sender_id, client_id)
+
+    @staticmethod
+    async def _by_client_id(
+        conn: AsyncConnection, org_id: str, conversation_id: str, sender_id: str, client_id: str
+    ) -> StoredMessage | None:
+        row = (
+            await conn.execute(
+                select(_t).where(
+                    _t.c.org_id == org_id,
+                    _t.c.conversation_id == conversation_id,
+                    _t.c.sender_id == sender_id,
+                    _t.c.client_id == client_id,
+                )
+            )
+        ).first()
+        return _row_to_message(row) if row is not None else None
+
+    async def read_bucket(
+        self,
+        org_id: str,
+        conversation_id: str,
+        bucket: int,
+        *,
+        after_id: int | None,
+        before_id: int | None,
+        limit: int,
+        newest_first: bool,
+    ) -> list[StoredMessage]:
+        conditions = [
+            _t.c.org_id == org_id,
+            _t.c.conversation_id == conversation_id,
+            _t.c.bucket == bucket,
+        ]
+        if after_id is not None:
+            conditions.append(_t.c.id > after_id)
+        if before_id is not None:
+            conditions.append(_t.c.id < before_id)
+        order = _t.c.id.desc() if newest_first else _t.c.id.asc()
+        query = select(_t).where(and_(*conditions)).order_by(order).limit(limit)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_row_to_message(row) for row in rows]
