@@ -67,7 +67,9 @@ def _install_error_handlers(api: FastAPI) -> None:
         details = [
             {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]
-        body = {"error": {"code": "validation_error", "message": "invalid request", "details": details}}
+        body = {
+            "error": {"code": "validation_error", "message": "invalid request", "details": details}
+        }
         return JSONResponse(body, status_code=422)
 
     @api.exception_handler(StarletteHTTPException)
@@ -80,7 +82,9 @@ def _install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(Exception)
     async def on_crash(_: Request, exc: Exception) -> JSONResponse:
         log.exception("request failed", error=type(exc).__name__)
-        return JSONResponse({"error": {"code": "internal", "message": "internal error"}}, status_code=500)
+        return JSONResponse(
+            {"error": {"code": "internal", "message": "internal error"}}, status_code=500
+        )
 
 
 def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
@@ -134,7 +138,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
 
 def _mount_web(api: FastAPI, settings: Settings) -> None:
     """Serve the built web app (web/dist) when it exists; the API works without it."""
-    from fastapi.staticfiles import StaticFiles  # noqa: PLC0415
+    from fastapi.staticfiles import StaticFiles
 
     dist = Path(__file__).resolve().parents[2] / "web" / "dist"
     if dist.is_dir():

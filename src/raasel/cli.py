@@ -1,4 +1,4 @@
-"""The operator's command line: ``raasel serve | migrate | seed-demo | create-org | create-agent``."""
+"""The operator's command line: ``raasel serve|migrate|seed-demo|create-org|create-agent``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 
 def _with_services(fn: Callable[[Services], Awaitable[T]]) -> T:
-    from raasel.app import build_services  # noqa: PLC0415 - keep `--help` fast
+    from raasel.app import build_services
 
     async def run() -> T:
         svc = build_services(Settings())
@@ -32,7 +32,7 @@ def _with_services(fn: Callable[[Services], Awaitable[T]]) -> T:
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (Alembic) to RAASEL_DATABASE_URL."""
-    from raasel.storage.migrate import upgrade  # noqa: PLC0415
+    from raasel.storage.migrate import upgrade
 
     settings = Settings()
     upgrade(settings.resolved_database_url)
@@ -40,9 +40,9 @@ def migrate() -> None:
 
 
 def _print_demo() -> None:
-    from raasel.actions.demo import DEMO_ACCOUNTS, DEMO_PASSWORD  # noqa: PLC0415
+    from raasel.actions.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-    typer.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
+    typer.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for role, email in DEMO_ACCOUNTS.items():
         org = "" if role == "individual" else "  (organization: acme)"
         typer.echo(f"  {role:<11} {email}{org}")
@@ -51,7 +51,7 @@ def _print_demo() -> None:
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo organization Acme and its accounts if the database is empty."""
-    from raasel.actions.demo import seed_demo as seed  # noqa: PLC0415
+    from raasel.actions.demo import seed_demo as seed
 
     created = _with_services(seed)
     typer.echo("demo data created" if created else "database already has data; nothing seeded")
@@ -67,9 +67,11 @@ def create_org(
     owner_name: Annotated[str, typer.Option()] = "Owner",
 ) -> None:
     """Create an organization and its owner."""
-    from raasel.actions.operator import create_org_cli  # noqa: PLC0415
+    from raasel.actions.operator import create_org_cli
 
-    org_id = _with_services(lambda svc: create_org_cli(svc, slug, name, owner_email, owner_password, owner_name))
+    org_id = _with_services(
+        lambda svc: create_org_cli(svc, slug, name, owner_email, owner_password, owner_name)
+    )
     typer.echo(f"organization {slug} created: {org_id}")
 
 
@@ -84,10 +86,12 @@ def create_agent(
     group: Annotated[list[str] | None, typer.Option(help="Group slug; repeat for several")] = None,
 ) -> None:
     """Add an agent (or supervisor, admin, owner) to an organization."""
-    from raasel.actions.operator import create_agent_cli  # noqa: PLC0415
+    from raasel.actions.operator import create_agent_cli
 
     user_id = _with_services(
-        lambda svc: create_agent_cli(svc, org_slug, email, name, password, role, capacity, group or [])
+        lambda svc: create_agent_cli(
+            svc, org_slug, email, name, password, role, capacity, group or []
+        )
     )
     typer.echo(f"{role} {email} added to {org_slug}: {user_id}")
 
@@ -97,17 +101,17 @@ def serve(
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
 ) -> None:
     """Serve HTTPS + WSS (and the HTTP redirect), migrating and seeding the demo first."""
-    from raasel.observability import configure_logging  # noqa: PLC0415
-    from raasel.server import serve as run_server  # noqa: PLC0415
+    from raasel.observability import configure_logging
+    from raasel.server import serve as run_server
 
     settings = Settings()
     configure_logging(settings.log_level)
     if migrate_first:
-        from raasel.storage.migrate import upgrade  # noqa: PLC0415
+        from raasel.storage.migrate import upgrade
 
         upgrade(settings.resolved_database_url)
     if settings.seed_demo:
-        from raasel.actions.demo import seed_demo as seed  # noqa: PLC0415
+        from raasel.actions.demo import seed_demo as seed
 
         if _with_services(seed):
             typer.echo("demo data created")

@@ -76,8 +76,12 @@ async def serve(settings: Settings) -> None:
         servers.append(
             uvicorn.Server(
                 uvicorn.Config(
-                    redirect, host=settings.host, port=settings.http_port, log_level="warning",
-                    lifespan="off", server_header=False,
+                    redirect,
+                    host=settings.host,
+                    port=settings.http_port,
+                    log_level="warning",
+                    lifespan="off",
+                    server_header=False,
                 )
             )
         )

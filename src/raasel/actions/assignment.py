@@ -38,7 +38,11 @@ async def eligible_agents(
     conn: AsyncConnection, svc: Services, org_id: str, group_id: str
 ) -> list[tuple[Membership, int]]:
     """Agents of the group who may take one more conversation now, with their load."""
-    members = [m for m in await people.group_members_of(conn, group_id) if m.availability == Availability.ONLINE]
+    members = [
+        m
+        for m in await people.group_members_of(conn, group_id)
+        if m.availability == Availability.ONLINE
+    ]
     connected = await svc.ephemeral.connected([presence_key(org_id, m.user_id) for m in members])
     members = [m for m in members if presence_key(org_id, m.user_id) in connected]
     loads = await conversations.active_counts(conn, org_id, [m.user_id for m in members])
@@ -131,7 +135,9 @@ async def announce_assignments(
 async def drain_and_announce(svc: Services, org_id: str, group_ids: list[str]) -> list[Event]:
     """Hand queued conversations of these groups to eligible agents; return the events."""
 
-    async def work(conn: AsyncConnection) -> tuple[list[tuple[Conversation, Conversation]], list[Event]]:
+    async def work(
+        conn: AsyncConnection,
+    ) -> tuple[list[tuple[Conversation, Conversation]], list[Event]]:
         assigned, events = [], []
         for group_id in group_ids:
             done = await drain_group(conn, svc, org_id, group_id)
@@ -148,14 +154,18 @@ async def drain_and_announce(svc: Services, org_id: str, group_ids: list[str]) -
 
 async def _org_view(conn: AsyncConnection, conversation: Conversation) -> dict[str, object]:
     ids = [i for i in (conversation.customer_id, conversation.assignee_id) if i]
-    return conversation_view(conversation, viewer_side=Side.ORG, people=await people.get_users(conn, ids))
+    return conversation_view(
+        conversation, viewer_side=Side.ORG, people=await people.get_users(conn, ids)
+    )
 
 
 async def do_claim(svc: Services, actor: Actor, conversation_id: str) -> Outcome:
     """An agent takes a queued conversation; the first claim wins."""
     require_member(actor)
 
-    async def work(conn: AsyncConnection) -> tuple[Conversation, Conversation, list[Event], dict[str, object]]:
+    async def work(
+        conn: AsyncConnection,
+    ) -> tuple[Conversation, Conversation, list[Event], dict[str, object]]:
         before = await access_conversation(conn, actor, conversation_id)
         after = await assign(conn, svc, before, actor.user_id, expected=[ConversationStatus.QUEUED])
         if after is None:
@@ -196,7 +206,9 @@ async def do_transfer(
 async def _reassign(
     svc: Services, actor: Actor, conversation_id: str, *, agent_id: str | None, group_id: str | None
 ) -> Outcome:
-    async def work(conn: AsyncConnection) -> tuple[Conversation, Conversation, list[Event], dict[str, object], str]:
+    async def work(
+        conn: AsyncConnection,
+    ) -> tuple[Conversation, Conversation, list[Event], dict[str, object], str]:
         before = await access_conversation(conn, actor, conversation_id)
         if before.status not in (ConversationStatus.QUEUED, ConversationStatus.ACTIVE):
             raise Conflict("only open conversations can be transferred", code="not_open")
@@ -205,12 +217,21 @@ async def _reassign(
         now = utcnow()
         if agent_id is not None:
             await _require_agent(conn, before.org_id, agent_id)
-            values = {"assignee_id": agent_id, "status": ConversationStatus.ACTIVE, "assigned_at": now}
+            values = {
+                "assignee_id": agent_id,
+                "status": ConversationStatus.ACTIVE,
+                "assigned_at": now,
+            }
             target = (await people.get_users(conn, [agent_id]))[agent_id].display_name
         else:
             assert group_id is not None
             group = await access_group(conn, before.org_id, group_id)
-            values = {"group_id": group.id, "assignee_id": None, "status": ConversationStatus.QUEUED, "queued_at": now}
+            values = {
+                "group_id": group.id,
+                "assignee_id": None,
+                "status": ConversationStatus.QUEUED,
+                "queued_at": now,
+            }
             target = group.name
         await conversations.update_conversation(
             conn, before.org_id, before.id, values | {"updated_at": now}
@@ -220,7 +241,10 @@ async def _reassign(
         if group_id is not None:
             agent = await choose_agent(conn, svc, after.org_id, group_id)
             if agent is not None:
-                after = await assign(conn, svc, after, agent, expected=[ConversationStatus.QUEUED]) or after
+                after = (
+                    await assign(conn, svc, after, agent, expected=[ConversationStatus.QUEUED])
+                    or after
+                )
         events = await conversation_updated(conn, after, before)
         for gid in {before.group_id, after.group_id}:
             events += await queue_events(conn, after.org_id, gid)
@@ -237,7 +261,9 @@ async def _reassign(
     )
     events += note.events
     if before.assignee_id and before.assignee_id != after.assignee_id:
-        events += await drain_and_announce(svc, before.org_id, list(await groups_of(svc, before.org_id, before.assignee_id)))
+        events += await drain_and_announce(
+            svc, before.org_id, list(await groups_of(svc, before.org_id, before.assignee_id))
+        )
     return Outcome(view, events)
 
 

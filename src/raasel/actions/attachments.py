@@ -26,7 +26,9 @@ async def do_upload_attachment(
     async with svc.db.read() as conn:
         conversation = await access.access_conversation(conn, actor, conversation_id)
     if len(data) > svc.settings.attachment_max_bytes:
-        raise PayloadTooLarge(f"attachments are limited to {svc.settings.attachment_max_bytes} bytes")
+        raise PayloadTooLarge(
+            f"attachments are limited to {svc.settings.attachment_max_bytes} bytes"
+        )
     content_type = sniff(data[:8192])
     if content_type not in ALLOWED_TYPES:
         raise UnsupportedMediaType("this file type is not allowed", code="unsupported_type")
@@ -53,7 +55,9 @@ async def do_upload_attachment(
     }
 
 
-async def open_attachment(svc: Services, actor: Actor, attachment_id: str) -> tuple[Attachment, Path]:
+async def open_attachment(
+    svc: Services, actor: Actor, attachment_id: str
+) -> tuple[Attachment, Path]:
     """The attachment and its file, if the actor takes part in its conversation."""
     async with svc.db.read() as conn:
         attachment = await attachments.get_attachment(conn, attachment_id)

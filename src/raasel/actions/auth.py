@@ -20,7 +20,11 @@ from raasel.storage.records import User
 
 
 async def _issue(
-    conn: AsyncConnection, svc: Services, user: User, org_id: str | None, family_id: str | None = None
+    conn: AsyncConnection,
+    svc: Services,
+    user: User,
+    org_id: str | None,
+    family_id: str | None = None,
 ) -> dict[str, Any]:
     """A new access token and refresh token (in ``family_id``, or a new family)."""
     family_id = family_id or new_str_id()
@@ -102,7 +106,9 @@ async def do_login(
         if org_slug is not None:
             membership = await people.get_membership(conn, org.id, user.id) if org else None
             if membership is None or not membership.is_active:
-                raise Unauthenticated("not a member of that organization", code="invalid_credentials")
+                raise Unauthenticated(
+                    "not a member of that organization", code="invalid_credentials"
+                )
             org_id = membership.org_id
         return await _issue(conn, svc, user, org_id)
 
@@ -134,7 +140,9 @@ async def do_refresh_session(svc: Services, refresh_token: str) -> dict[str, Any
     if result is None:
         raise Unauthenticated("refresh token is invalid or expired", code="invalid_token")
     if result.get("reused"):
-        raise Unauthenticated("refresh token was already used; session revoked", code="token_reused")
+        raise Unauthenticated(
+            "refresh token was already used; session revoked", code="token_reused"
+        )
     return result
 
 

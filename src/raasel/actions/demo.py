@@ -16,9 +16,24 @@ from raasel.storage.metadata import organizations, people
 DEMO_PASSWORD = "raasel-demo-1"  # noqa: S105 - printed demo credentials, local data only
 
 GROUPS = [
-    ("billing", "Billing", "Invoices, payments, refunds, double charges, subscription plans and receipts.", RoutingPolicy.ROUND_ROBIN),
-    ("technical-support", "Technical support", "Login problems, app errors, crashes, bugs, installation and configuration help.", RoutingPolicy.LEAST_BUSY),
-    ("sales", "Sales", "Pricing questions, quotes, demos, new orders and upgrades for businesses.", RoutingPolicy.MANUAL),
+    (
+        "billing",
+        "Billing",
+        "Invoices, payments, refunds, double charges, subscription plans and receipts.",
+        RoutingPolicy.ROUND_ROBIN,
+    ),
+    (
+        "technical-support",
+        "Technical support",
+        "Login problems, app errors, crashes, bugs, installation and configuration help.",
+        RoutingPolicy.LEAST_BUSY,
+    ),
+    (
+        "sales",
+        "Sales",
+        "Pricing questions, quotes, demos, new orders and upgrades for businesses.",
+        RoutingPolicy.MANUAL,
+    ),
 ]
 
 DEMO_ACCOUNTS = {
@@ -89,8 +104,14 @@ async def seed_demo(svc: Services) -> bool:
             ("agent2", "Bob Agent", Role.AGENT),
         ):
             await add_member(
-                conn, org_id, email=DEMO_ACCOUNTS[key], display_name=name, password=DEMO_PASSWORD,
-                role=role, capacity=5, group_ids=all_groups,
+                conn,
+                org_id,
+                email=DEMO_ACCOUNTS[key],
+                display_name=name,
+                password=DEMO_PASSWORD,
+                role=role,
+                capacity=5,
+                group_ids=all_groups,
             )
         await people.insert_user(
             conn,

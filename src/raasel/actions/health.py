@@ -12,6 +12,6 @@ async def check_ready(svc: Services) -> dict[str, str]:
     try:
         async with svc.db.read() as conn:
             await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:
         problems["database"] = type(exc).__name__
     return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -124,8 +125,12 @@ async def do_open_conversation(
     return Outcome({"conversation": view, "message": first.result}, first.events + events)
 
 
-async def _opened_with(conn: AsyncConnection, customer_id: str, client_id: str) -> Conversation | None:
-    for conversation, _ in await conversations.list_for_customer(conn, customer_id, Side.CUSTOMER, 50):
+async def _opened_with(
+    conn: AsyncConnection, customer_id: str, client_id: str
+) -> Conversation | None:
+    for conversation, _ in await conversations.list_for_customer(
+        conn, customer_id, Side.CUSTOMER, 50
+    ):
         if conversation.open_client_id == client_id:
             return conversation
     return None
@@ -139,7 +144,9 @@ async def _route_new(svc: Services, conversation: Conversation) -> list[Event]:
         if conversation.group_id:
             agent = await choose_agent(conn, svc, conversation.org_id, conversation.group_id)
             if agent is not None:
-                after = await assign(conn, svc, conversation, agent, expected=[ConversationStatus.QUEUED])
+                after = await assign(
+                    conn, svc, conversation, agent, expected=[ConversationStatus.QUEUED]
+                )
         current = after or await conversations.find_conversation(conn, conversation.id)
         assert current is not None
         events = await conversation_updated(conn, current)
@@ -170,7 +177,9 @@ async def get_conversation(svc: Services, actor: Actor, conversation_id: str) ->
         view = await _view(conn, conversation, side_of(actor))
         if actor.is_member and conversation.customer_id:
             customer = await people.get_user(conn, conversation.customer_id)
-            past = await conversations.customer_history(conn, conversation.org_id, conversation.customer_id, 20)
+            past = await conversations.customer_history(
+                conn, conversation.org_id, conversation.customer_id, 20
+            )
             view["customer_panel"] = {
                 "id": conversation.customer_id,
                 "name": customer.display_name if customer else None,
@@ -178,14 +187,23 @@ async def get_conversation(svc: Services, actor: Actor, conversation_id: str) ->
                 "kind": customer.kind if customer else None,
                 "since": customer.created_at.isoformat() if customer else None,
                 "conversations": [
-                    {"id": c.id, "subject": c.subject, "status": c.status, "created_at": c.created_at.isoformat()}
+                    {
+                        "id": c.id,
+                        "subject": c.subject,
+                        "status": c.status,
+                        "created_at": c.created_at.isoformat(),
+                    }
                     for c in past
                 ],
             }
         if conversation.status == ConversationStatus.QUEUED and conversation.group_id:
-            queued = await conversations.queued_in_group(conn, conversation.org_id, conversation.group_id)
+            queued = await conversations.queued_in_group(
+                conn, conversation.org_id, conversation.group_id
+            )
             ids = [c.id for c in queued]
-            view["queue_position"] = ids.index(conversation.id) + 1 if conversation.id in ids else None
+            view["queue_position"] = (
+                ids.index(conversation.id) + 1 if conversation.id in ids else None
+            )
     return view
 
 
@@ -200,7 +218,11 @@ async def list_conversations(
     async with svc.db.read() as conn:
         if not actor.is_member:
             rows = await conversations.list_for_customer(
-                conn, actor.user_id, Side.CUSTOMER, limit, org_id=actor.org_id if actor.is_visitor else None
+                conn,
+                actor.user_id,
+                Side.CUSTOMER,
+                limit,
+                org_id=actor.org_id if actor.is_visitor else None,
             )
             side = Side.CUSTOMER
         else:
@@ -209,17 +231,33 @@ async def list_conversations(
             groups = None if actor.has_role(Role.SUPERVISOR) else list(actor.group_ids)
             if scope == "mine":
                 rows = await conversations.list_for_org(
-                    conn, actor.org_id, side, statuses=OPEN, group_ids=None, assignee_id=actor.user_id, limit=limit
+                    conn,
+                    actor.org_id,
+                    side,
+                    statuses=OPEN,
+                    group_ids=None,
+                    assignee_id=actor.user_id,
+                    limit=limit,
                 )
             elif scope == "queue":
                 rows = await conversations.list_for_org(
-                    conn, actor.org_id, side, statuses=[ConversationStatus.QUEUED], group_ids=groups,
-                    assignee_id=None, limit=limit,
+                    conn,
+                    actor.org_id,
+                    side,
+                    statuses=[ConversationStatus.QUEUED],
+                    group_ids=groups,
+                    assignee_id=None,
+                    limit=limit,
                 )
             else:
                 rows = await conversations.list_for_org(
-                    conn, actor.org_id, side, statuses=[s.value for s in ConversationStatus], group_ids=groups,
-                    assignee_id=None, limit=limit,
+                    conn,
+                    actor.org_id,
+                    side,
+                    statuses=[s.value for s in ConversationStatus],
+                    group_ids=groups,
+                    assignee_id=None,
+                    limit=limit,
                 )
         ids = {i for c, _ in rows for i in (c.customer_id, c.assignee_id) if i}
         names = await people.get_users(conn, list(ids))
@@ -251,7 +289,7 @@ async def _change_status(
     conversation_id: str,
     *,
     to: str,
-    allowed_from: list[str],
+    allowed_from: Sequence[str],
     text: str,
     extra: dict[str, Any] | None = None,
 ) -> Outcome:
@@ -271,7 +309,12 @@ async def _change_status(
 
     before, after, events = await svc.db.write(work)
     system = await append_message(
-        svc, after, sender_id=actor.user_id, sender_side=side_of(actor), kind=MessageKind.SYSTEM, body=text
+        svc,
+        after,
+        sender_id=actor.user_id,
+        sender_side=side_of(actor),
+        kind=MessageKind.SYSTEM,
+        body=text,
     )
     events += system.events
     if before.assignee_id and before.status == ConversationStatus.ACTIVE:
@@ -287,15 +330,23 @@ async def _change_status(
 async def do_resolve(svc: Services, actor: Actor, conversation_id: str) -> Outcome:
     require_member(actor)
     return await _change_status(
-        svc, actor, conversation_id, to=ConversationStatus.RESOLVED, allowed_from=OPEN,
-        text=f"{actor.display_name} resolved the conversation", extra={"resolved_at": utcnow()},
+        svc,
+        actor,
+        conversation_id,
+        to=ConversationStatus.RESOLVED,
+        allowed_from=OPEN,
+        text=f"{actor.display_name} resolved the conversation",
+        extra={"resolved_at": utcnow()},
     )
 
 
 async def do_close(svc: Services, actor: Actor, conversation_id: str) -> Outcome:
     """Agents close; the customer may also end the conversation."""
     return await _change_status(
-        svc, actor, conversation_id, to=ConversationStatus.CLOSED,
+        svc,
+        actor,
+        conversation_id,
+        to=ConversationStatus.CLOSED,
         allowed_from=[*OPEN, ConversationStatus.RESOLVED],
         text=f"{actor.display_name} closed the conversation",
     )
@@ -304,7 +355,10 @@ async def do_close(svc: Services, actor: Actor, conversation_id: str) -> Outcome
 async def reopen(svc: Services, actor: Actor, conversation: Conversation) -> Outcome:
     """Back to the queue of its group, then routed again; result: the reopened record."""
     outcome = await _change_status(
-        svc, actor, conversation.id, to=ConversationStatus.QUEUED,
+        svc,
+        actor,
+        conversation.id,
+        to=ConversationStatus.QUEUED,
         allowed_from=[ConversationStatus.RESOLVED, ConversationStatus.CLOSED],
         text=f"{actor.display_name} reopened the conversation",
         extra={"assignee_id": None, "queued_at": utcnow(), "resolved_at": None},
@@ -343,7 +397,11 @@ async def do_escalate(
             membership = await people.get_membership(conn, org_id, supervisor_id)
             if membership is None or not membership.is_active or membership.role == Role.AGENT:
                 raise NotFound("supervisor not found")
-            values |= {"assignee_id": supervisor_id, "status": ConversationStatus.ACTIVE, "assigned_at": utcnow()}
+            values |= {
+                "assignee_id": supervisor_id,
+                "status": ConversationStatus.ACTIVE,
+                "assigned_at": utcnow(),
+            }
         await conversations.update_conversation(conn, org_id, before.id, values)
         after = await conversations.find_conversation(conn, before.id, org_id=org_id)
         assert after is not None
@@ -354,7 +412,11 @@ async def do_escalate(
 
     after, events = await svc.db.write(work)
     note = await append_message(
-        svc, after, sender_id=actor.user_id, sender_side=Side.ORG, kind=MessageKind.NOTE,
+        svc,
+        after,
+        sender_id=actor.user_id,
+        sender_side=Side.ORG,
+        kind=MessageKind.NOTE,
         body=f"{actor.display_name} escalated the conversation",
     )
     async with svc.db.read() as conn:

@@ -132,7 +132,8 @@ async def do_update_member(
             values.get("role", Role.OWNER) != Role.OWNER or values.get("is_active") is False
         ):
             owners = [
-                m for m in await people.list_memberships(conn, org_id)
+                m
+                for m in await people.list_memberships(conn, org_id)
                 if m.role == Role.OWNER and m.is_active
             ]
             if len(owners) <= 1:
@@ -158,7 +159,9 @@ async def list_members(svc: Services, actor: Actor, org_id: str) -> list[dict[st
     connected = await svc.ephemeral.connected(list(keys.values()))
     views = []
     for membership in memberships:
-        view = member_view(membership, users[membership.user_id], groups.get(membership.user_id, []))
+        view = member_view(
+            membership, users[membership.user_id], groups.get(membership.user_id, [])
+        )
         view["is_connected"] = keys[membership.user_id] in connected
         views.append(view)
     return views

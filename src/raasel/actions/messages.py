@@ -38,7 +38,9 @@ def _unread_sides(sender_side: str, kind: str) -> list[str]:
 def _unread_events(conversation: Conversation, unread: dict[str, int]) -> list[Event]:
     events = []
     for side, count in unread.items():
-        rooms = customer_rooms(conversation) if side == Side.CUSTOMER else org_side_rooms(conversation)
+        rooms = (
+            customer_rooms(conversation) if side == Side.CUSTOMER else org_side_rooms(conversation)
+        )
         payload = {"conversation_id": conversation.id, "side": side, "unread": count}
         events.append(Event("unread:update", payload, tuple(rooms)))
     return events
@@ -133,7 +135,7 @@ async def do_send_message(
         if conversation.assignee_id != actor.user_id and not actor.has_role(Role.SUPERVISOR):
             raise Forbidden("claim the conversation before replying", code="not_assigned")
     elif side == Side.CUSTOMER and conversation.status == ConversationStatus.RESOLVED:
-        from raasel.actions.lifecycle import reopen  # noqa: PLC0415 - lifecycle imports us
+        from raasel.actions.lifecycle import reopen
 
         reopened = await reopen(svc, actor, conversation)
         conversation, events = reopened.result, reopened.events

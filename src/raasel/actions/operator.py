@@ -58,8 +58,14 @@ async def create_agent_cli(
         if missing:
             raise NotFound(f"no group {', '.join(missing)}")
         return await add_member(
-            conn, org.id, email=email.lower(), display_name=name, password=password, role=role,
-            capacity=capacity, group_ids=[groups[s] for s in group_slugs],
+            conn,
+            org.id,
+            email=email.lower(),
+            display_name=name,
+            password=password,
+            role=role,
+            capacity=capacity,
+            group_ids=[groups[s] for s in group_slugs],
         )
 
     return await svc.db.write(work)

@@ -104,7 +104,9 @@ async def do_update_org(
     async def work(conn: AsyncConnection) -> dict[str, Any]:
         if changes:
             await organizations.update_org(conn, org_id, changes)
-            await audit.record(conn, org_id, actor.user_id, "org.update", org_id, _jsonable(changes))
+            await audit.record(
+                conn, org_id, actor.user_id, "org.update", org_id, _jsonable(changes)
+            )
         org = await organizations.get_org(conn, org_id)
         assert org is not None
         return org_view(org, full=True)
@@ -113,7 +115,9 @@ async def do_update_org(
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in changes.items() if isinstance(v, str | int | bool | list | dict | None)}
+    return {
+        k: v for k, v in changes.items() if isinstance(v, str | int | bool | list | dict | None)
+    }
 
 
 async def list_groups(svc: Services, actor: Actor, org_id: str) -> list[dict[str, Any]]:
@@ -147,7 +151,9 @@ async def do_create_group(
                 "created_at": utcnow(),
             },
         )
-        await audit.record(conn, org_id, actor.user_id, "group.create", group_id, {"slug": fields["slug"]})
+        await audit.record(
+            conn, org_id, actor.user_id, "group.create", group_id, {"slug": fields["slug"]}
+        )
         return group_view(await access_group(conn, org_id, group_id))
 
     return await svc.db.write(work)
@@ -162,7 +168,9 @@ async def do_update_group(
         await access_group(conn, org_id, group_id)
         if changes:
             await organizations.update_group(conn, org_id, group_id, changes)
-            await audit.record(conn, org_id, actor.user_id, "group.update", group_id, _jsonable(changes))
+            await audit.record(
+                conn, org_id, actor.user_id, "group.update", group_id, _jsonable(changes)
+            )
         return group_view(await access_group(conn, org_id, group_id))
 
     return await svc.db.write(work)

@@ -38,7 +38,9 @@ async def _unread_after(svc: Services, conversation: Conversation, side: str, up
     return sum(1 for m in later if m.sender_side != side and m.kind == MessageKind.TEXT)
 
 
-async def do_mark(svc: Services, actor: Actor, conversation_id: str, *, field: str, up_to: int) -> Outcome:
+async def do_mark(
+    svc: Services, actor: Actor, conversation_id: str, *, field: str, up_to: int
+) -> Outcome:
     """Advance the caller's side's ``delivered``/``read`` watermark; never moves back.
 
     ``up_to`` is clamped to the conversation's newest message, so no client can mark
@@ -48,9 +50,13 @@ async def do_mark(svc: Services, actor: Actor, conversation_id: str, *, field: s
         conversation = await access_conversation(conn, actor, conversation_id)
     side = side_of(actor)
     up_to = min(up_to, conversation.last_message_id or 0)
-    counts = field == "delivered_up_to" or side == Side.CUSTOMER or (
-        conversation.assignee_id == actor.user_id
-        or (conversation.assignee_id is None and actor.has_role(Role.SUPERVISOR))
+    counts = (
+        field == "delivered_up_to"
+        or side == Side.CUSTOMER
+        or (
+            conversation.assignee_id == actor.user_id
+            or (conversation.assignee_id is None and actor.has_role(Role.SUPERVISOR))
+        )
     )
     if not counts or up_to <= 0:
         return Outcome({"conversation_id": conversation.id, "counted": False})
@@ -64,7 +70,12 @@ async def do_mark(svc: Services, actor: Actor, conversation_id: str, *, field: s
         return moved, receipts_view(sides), sides[side].unread
 
     moved, receipts, unread_now = await svc.db.write(work)
-    result = {"conversation_id": conversation.id, "counted": moved, "receipts": receipts, "unread": unread_now}
+    result = {
+        "conversation_id": conversation.id,
+        "counted": moved,
+        "receipts": receipts,
+        "unread": unread_now,
+    }
     if not moved:
         return Outcome(result)
     events = [
@@ -75,8 +86,14 @@ async def do_mark(svc: Services, actor: Actor, conversation_id: str, *, field: s
         )
     ]
     if field == "read_up_to":
-        rooms = customer_rooms(conversation) if side == Side.CUSTOMER else org_side_rooms(conversation)
+        rooms = (
+            customer_rooms(conversation) if side == Side.CUSTOMER else org_side_rooms(conversation)
+        )
         events.append(
-            Event("unread:update", {"conversation_id": conversation.id, "side": side, "unread": unread_now}, tuple(rooms))
+            Event(
+                "unread:update",
+                {"conversation_id": conversation.id, "side": side, "unread": unread_now},
+                tuple(rooms),
+            )
         )
     return Outcome(result, events)

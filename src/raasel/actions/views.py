@@ -82,7 +82,9 @@ def conversation_view(
                 "id": str(conversation.last_message_id),
                 "preview": conversation.last_preview,
                 "sender_id": conversation.last_sender_id,
-                "at": conversation.last_message_at.isoformat() if conversation.last_message_at else None,
+                "at": conversation.last_message_at.isoformat()
+                if conversation.last_message_at
+                else None,
             }
             if conversation.last_message_id
             else None
@@ -98,8 +100,12 @@ def conversation_view(
             "tags": conversation.tags,
             "is_escalated": conversation.is_escalated,
             "queued_at": conversation.queued_at.isoformat() if conversation.queued_at else None,
-            "assigned_at": conversation.assigned_at.isoformat() if conversation.assigned_at else None,
-            "resolved_at": conversation.resolved_at.isoformat() if conversation.resolved_at else None,
+            "assigned_at": conversation.assigned_at.isoformat()
+            if conversation.assigned_at
+            else None,
+            "resolved_at": conversation.resolved_at.isoformat()
+            if conversation.resolved_at
+            else None,
         }
     return view
 
@@ -116,7 +122,9 @@ def org_view(org: Organization, *, full: bool = False) -> dict[str, Any]:
         "languages": org.languages,
         "logo_url": org.logo_url,
         "settings": {
-            k: v for k, v in org.settings.items() if k in {"welcome_text", "theme_color", "offline_message", "business_hours"}
+            k: v
+            for k, v in org.settings.items()
+            if k in {"welcome_text", "theme_color", "offline_message", "business_hours"}
         },
         "plan": org.plan,
     }

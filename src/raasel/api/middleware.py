@@ -59,7 +59,11 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["path"].startswith("/socket.io"):
             await self.app(scope, receive, send)
             return
-        limit = self.upload_bytes + 64 * 1024 if scope["path"].endswith("/attachments") else self.max_bytes
+        limit = (
+            self.upload_bytes + 64 * 1024
+            if scope["path"].endswith("/attachments")
+            else self.max_bytes
+        )
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _too_large(send, limit)
@@ -93,13 +97,18 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body: dict[str, Any] = {"error": {"code": "payload_too_large", "message": f"request body over {limit} bytes"}}
+    body: dict[str, Any] = {
+        "error": {"code": "payload_too_large", "message": f"request body over {limit} bytes"}
+    }
     data = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": data})

@@ -12,8 +12,13 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from raasel.domain import Availability, Priority, Role, RoutingPolicy
 
 Id = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Slug = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
+ClientId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"),
+]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 ShortText = Annotated[str, StringConstraints(max_length=2000)]
@@ -21,9 +26,13 @@ Tag = Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whites
 MessageText = Annotated[str, StringConstraints(max_length=4000)]
 
 
-TimeRange = Annotated[str, StringConstraints(pattern=r"^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$")]
+TimeRange = Annotated[
+    str, StringConstraints(pattern=r"^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$")
+]
 Weekday = Annotated[str, StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
-BusinessHours = Annotated[dict[Weekday, Annotated[list[TimeRange], Field(max_length=4)]], Field(max_length=7)]
+BusinessHours = Annotated[
+    dict[Weekday, Annotated[list[TimeRange], Field(max_length=4)]], Field(max_length=7)
+]
 
 
 class Strict(BaseModel):
@@ -63,9 +72,13 @@ class OrgCreateBody(Strict):
     name: Name
     description: ShortText = ""
     category: Annotated[str, StringConstraints(max_length=64)] = ""
-    domains: list[Annotated[str, StringConstraints(min_length=3, max_length=253, pattern=r"^[a-z0-9.-]+$")]] = Field(default_factory=list, max_length=10)
+    domains: list[
+        Annotated[str, StringConstraints(min_length=3, max_length=253, pattern=r"^[a-z0-9.-]+$")]
+    ] = Field(default_factory=list, max_length=10)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
-    languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] = Field(default_factory=list, max_length=10)
+    languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] = Field(
+        default_factory=list, max_length=10
+    )
     settings: OrgSettings = Field(default_factory=OrgSettings)
     is_listed: bool = True
 
@@ -74,9 +87,18 @@ class OrgUpdateBody(Strict):
     name: Name | None = None
     description: ShortText | None = None
     category: Annotated[str, StringConstraints(max_length=64)] | None = None
-    domains: list[Annotated[str, StringConstraints(min_length=3, max_length=253, pattern=r"^[a-z0-9.-]+$")]] | None = Field(default=None, max_length=10)
+    domains: (
+        list[
+            Annotated[
+                str, StringConstraints(min_length=3, max_length=253, pattern=r"^[a-z0-9.-]+$")
+            ]
+        ]
+        | None
+    ) = Field(default=None, max_length=10)
     tags: list[Tag] | None = Field(default=None, max_length=20)
-    languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] | None = Field(default=None, max_length=10)
+    languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] | None = Field(
+        default=None, max_length=10
+    )
     settings: OrgSettings | None = None
     is_listed: bool | None = None
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 T = TypeVar("T")
@@ -44,7 +44,9 @@ def _sqlite_tuning(engine: Engine, *, synchronous: str, immediate: bool) -> None
 @dataclass
 class _Pending:
     work: Work
-    future: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    future: asyncio.Future[Any] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class Database:
@@ -105,9 +107,9 @@ class Database:
                     try:
                         async with conn.begin_nested():
                             outcomes.append((True, await item.work(conn)))
-                    except Exception as exc:  # noqa: BLE001 - handed to the waiting caller
+                    except Exception as exc:
                         outcomes.append((False, exc))
-        except Exception as exc:  # noqa: BLE001 - the commit failed: everyone hears it
+        except Exception as exc:
             for item in batch:
                 if not item.future.done():
                     item.future.set_exception(exc)

@@ -39,6 +39,7 @@ class EphemeralState(abc.ABC):
 
     async def close(self) -> None:
         """Release connections (the Redis back end overrides this)."""
+        return None
 
 
 class MemoryEphemeralState(EphemeralState):

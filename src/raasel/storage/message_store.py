@@ -79,6 +79,7 @@ class MessageStore(abc.ABC):
 
     async def close(self) -> None:
         """Release connections (back ends with their own pools override this)."""
+        return None
 
     async def history(
         self,

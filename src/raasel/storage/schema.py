@@ -193,7 +193,9 @@ messages = Table(
     Column("body", Text, nullable=False),
     Column("attachment_id", ID, nullable=True),
     Column("created_at", TS, nullable=False),
-    UniqueConstraint("org_id", "conversation_id", "sender_id", "client_id", name="uq_message_client"),
+    UniqueConstraint(
+        "org_id", "conversation_id", "sender_id", "client_id", name="uq_message_client"
+    ),
 )
 
 attachments = Table(

@@ -37,8 +37,14 @@ async def open_conversation(
 ) -> dict[str, Any]:
     """Open a support conversation with its first message (idempotent by ``client_id``)."""
     outcome = await lifecycle.do_open_conversation(
-        svc, actor, org_id=body.org_id, group_id=body.group_id, text=body.text,
-        client_id=body.client_id, subject=body.subject, client_ip=ip,
+        svc,
+        actor,
+        org_id=body.org_id,
+        group_id=body.group_id,
+        text=body.text,
+        client_id=body.client_id,
+        subject=body.subject,
+        client_ip=ip,
     )
     result: dict[str, Any] = await _answer(outcome, bus)
     return result
@@ -56,13 +62,19 @@ async def list_conversations(
 
 
 @router.get("/{conversation_id}")
-async def get_conversation(conversation_id: Id, actor: ActorDep, svc: ServicesDep) -> dict[str, Any]:
+async def get_conversation(
+    conversation_id: Id, actor: ActorDep, svc: ServicesDep
+) -> dict[str, Any]:
     return await lifecycle.get_conversation(svc, actor, conversation_id)
 
 
 @router.patch("/{conversation_id}")
 async def update_conversation(
-    conversation_id: Id, body: ConversationUpdateBody, actor: ActorDep, svc: ServicesDep, bus: BusDep
+    conversation_id: Id,
+    body: ConversationUpdateBody,
+    actor: ActorDep,
+    svc: ServicesDep,
+    bus: BusDep,
 ) -> dict[str, Any]:
     """Tags, priority, subject (agents)."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
@@ -98,7 +110,12 @@ async def send_message(
 ) -> dict[str, Any]:
     """Send (idempotent by ``client_id``); answered once durably stored."""
     outcome = await messages.do_send_message(
-        svc, actor, conversation_id, client_id=body.client_id, text=body.text, kind=body.kind,
+        svc,
+        actor,
+        conversation_id,
+        client_id=body.client_id,
+        text=body.text,
+        kind=body.kind,
         attachment_id=body.attachment_id,
     )
     result: dict[str, Any] = await _answer(outcome, bus)
@@ -109,7 +126,9 @@ async def send_message(
 async def delivered(
     conversation_id: Id, body: WatermarkBody, actor: ActorDep, svc: ServicesDep, bus: BusDep
 ) -> dict[str, Any]:
-    outcome = await receipts.do_mark(svc, actor, conversation_id, field="delivered_up_to", up_to=int(body.up_to))
+    outcome = await receipts.do_mark(
+        svc, actor, conversation_id, field="delivered_up_to", up_to=int(body.up_to)
+    )
     result: dict[str, Any] = await _answer(outcome, bus)
     return result
 
@@ -118,15 +137,21 @@ async def delivered(
 async def read(
     conversation_id: Id, body: WatermarkBody, actor: ActorDep, svc: ServicesDep, bus: BusDep
 ) -> dict[str, Any]:
-    outcome = await receipts.do_mark(svc, actor, conversation_id, field="read_up_to", up_to=int(body.up_to))
+    outcome = await receipts.do_mark(
+        svc, actor, conversation_id, field="read_up_to", up_to=int(body.up_to)
+    )
     result: dict[str, Any] = await _answer(outcome, bus)
     return result
 
 
 @router.post("/{conversation_id}/claim")
-async def claim(conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep) -> dict[str, Any]:
+async def claim(
+    conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep
+) -> dict[str, Any]:
     """Take a queued conversation; the first claim wins, later ones get ``already_assigned``."""
-    result: dict[str, Any] = await _answer(await assignment.do_claim(svc, actor, conversation_id), bus)
+    result: dict[str, Any] = await _answer(
+        await assignment.do_claim(svc, actor, conversation_id), bus
+    )
     return result
 
 
@@ -145,7 +170,9 @@ async def transfer(
     conversation_id: Id, body: TransferBody, actor: ActorDep, svc: ServicesDep, bus: BusDep
 ) -> dict[str, Any]:
     result: dict[str, Any] = await _answer(
-        await assignment.do_transfer(svc, actor, conversation_id, agent_id=body.agent_id, group_id=body.group_id),
+        await assignment.do_transfer(
+            svc, actor, conversation_id, agent_id=body.agent_id, group_id=body.group_id
+        ),
         bus,
     )
     return result
@@ -162,18 +189,30 @@ async def escalate(
 
 
 @router.post("/{conversation_id}/resolve")
-async def resolve(conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep) -> dict[str, Any]:
-    result: dict[str, Any] = await _answer(await lifecycle.do_resolve(svc, actor, conversation_id), bus)
+async def resolve(
+    conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep
+) -> dict[str, Any]:
+    result: dict[str, Any] = await _answer(
+        await lifecycle.do_resolve(svc, actor, conversation_id), bus
+    )
     return result
 
 
 @router.post("/{conversation_id}/close")
-async def close(conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep) -> dict[str, Any]:
-    result: dict[str, Any] = await _answer(await lifecycle.do_close(svc, actor, conversation_id), bus)
+async def close(
+    conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep
+) -> dict[str, Any]:
+    result: dict[str, Any] = await _answer(
+        await lifecycle.do_close(svc, actor, conversation_id), bus
+    )
     return result
 
 
 @router.post("/{conversation_id}/reopen")
-async def reopen(conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep) -> dict[str, Any]:
-    result: dict[str, Any] = await _answer(await lifecycle.do_reopen(svc, actor, conversation_id), bus)
+async def reopen(
+    conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep
+) -> dict[str, Any]:
+    result: dict[str, Any] = await _answer(
+        await lifecycle.do_reopen(svc, actor, conversation_id), bus
+    )
     return result

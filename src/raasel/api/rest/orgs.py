@@ -36,7 +36,9 @@ async def get_org(org_id: Id, actor: ActorDep, svc: ServicesDep) -> dict[str, An
 
 
 @router.patch("/orgs/{org_id}")
-async def update_org(org_id: Id, body: OrgUpdateBody, actor: ActorDep, svc: ServicesDep) -> dict[str, Any]:
+async def update_org(
+    org_id: Id, body: OrgUpdateBody, actor: ActorDep, svc: ServicesDep
+) -> dict[str, Any]:
     return await orgs.do_update_org(svc, actor, org_id, body.changes())
 
 
@@ -56,7 +58,9 @@ async def create_group(
 async def update_group(
     org_id: Id, group_id: Id, body: GroupUpdateBody, actor: ActorDep, svc: ServicesDep
 ) -> dict[str, Any]:
-    return await orgs.do_update_group(svc, actor, org_id, group_id, body.model_dump(exclude_unset=True))
+    return await orgs.do_update_group(
+        svc, actor, org_id, group_id, body.model_dump(exclude_unset=True)
+    )
 
 
 @router.get("/orgs/{org_id}/members")
@@ -79,7 +83,9 @@ async def update_member(
     org_id: Id, user_id: Id, body: MemberUpdateBody, actor: ActorDep, svc: ServicesDep
 ) -> dict[str, Any]:
     """Role, capacity, groups, or deactivation."""
-    return await members.do_update_member(svc, actor, org_id, user_id, body.model_dump(exclude_unset=True))
+    return await members.do_update_member(
+        svc, actor, org_id, user_id, body.model_dump(exclude_unset=True)
+    )
 
 
 @router.put("/me/availability")

@@ -20,7 +20,9 @@ class SendPayload(Strict):
 
 class HistoryPayload(Strict):
     conversation_id: Id
-    before: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+    before: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] | None = (
+        None
+    )
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 

@@ -86,7 +86,9 @@ class SocketApi:
                 result = await handler(sid, actor, payload)
             except ValidationError as exc:
                 SOCKET_EVENTS.labels(name, "invalid").inc()
-                fields = ", ".join(".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors())
+                fields = ", ".join(
+                    ".".join(str(p) for p in e["loc"]) or "payload" for e in exc.errors()
+                )
                 return _error("validation_error", f"invalid fields: {fields}")
             except RaaselError as exc:
                 SOCKET_EVENTS.labels(name, exc.code).inc()
@@ -141,21 +143,31 @@ class SocketApi:
     async def send(self, sid: str, actor: Actor, p: SendPayload) -> dict[str, Any]:
         self.typing.stopped(sid, p.conversation_id)
         outcome = await messages.do_send_message(
-            self.svc, actor, p.conversation_id, client_id=p.client_id, text=p.text, kind=p.kind,
-            attachment_id=p.attachment_id, sid=sid,
+            self.svc,
+            actor,
+            p.conversation_id,
+            client_id=p.client_id,
+            text=p.text,
+            kind=p.kind,
+            attachment_id=p.attachment_id,
+            sid=sid,
         )
         await self.bus.publish(outcome.events)
         return {"message": outcome.result}
 
     async def history(self, sid: str, actor: Actor, p: HistoryPayload) -> dict[str, Any]:
-        return await messages.list_history(self.svc, actor, p.conversation_id, before=p.before, limit=p.limit)
+        return await messages.list_history(
+            self.svc, actor, p.conversation_id, before=p.before, limit=p.limit
+        )
 
     async def sync(self, sid: str, actor: Actor, p: SyncPayload) -> dict[str, Any]:
         results = []
         for item in p.conversations:
             try:
                 results.append(
-                    await messages.sync_conversation(self.svc, actor, item.conversation_id, int(item.after))
+                    await messages.sync_conversation(
+                        self.svc, actor, item.conversation_id, int(item.after)
+                    )
                 )
             except NotFound as exc:
                 results.append({"conversation_id": item.conversation_id, "error": exc.to_dict()})
@@ -179,7 +191,12 @@ class SocketApi:
 
     async def typing_start(self, sid: str, actor: Actor, p: TypingPayload) -> dict[str, Any]:
         event = await typing_event(
-            self.svc, actor, p.conversation_id, is_typing=True, is_note=p.is_note, ttl=self.typing.ttl
+            self.svc,
+            actor,
+            p.conversation_id,
+            is_typing=True,
+            is_note=p.is_note,
+            ttl=self.typing.ttl,
         )
         event = replace(event, skip_sid=sid)
         self.typing.started(sid, p.conversation_id, event)

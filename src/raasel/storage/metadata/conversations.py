@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,7 +56,10 @@ async def list_for_customer(
     if org_id is not None:
         query = query.where(c.c.org_id == org_id)
     return [
-        (Conversation.from_row(r), ConversationSide(r.id, r.side, r.delivered_up_to, r.read_up_to, r.unread))
+        (
+            Conversation.from_row(r),
+            ConversationSide(r.id, r.side, r.delivered_up_to, r.read_up_to, r.unread),
+        )
         for r in (await conn.execute(query)).all()
     ]
 
@@ -66,7 +69,7 @@ async def list_for_org(
     org_id: str,
     side: str,
     *,
-    statuses: list[str],
+    statuses: Sequence[str],
     group_ids: list[str] | None,
     assignee_id: str | None,
     limit: int,
@@ -83,7 +86,10 @@ async def list_for_org(
     if assignee_id is not None:
         query = query.where(c.c.assignee_id == assignee_id)
     return [
-        (Conversation.from_row(r), ConversationSide(r.id, r.side, r.delivered_up_to, r.read_up_to, r.unread))
+        (
+            Conversation.from_row(r),
+            ConversationSide(r.id, r.side, r.delivered_up_to, r.read_up_to, r.unread),
+        )
         for r in (await conn.execute(query)).all()
     ]
 
@@ -108,7 +114,9 @@ async def active_counts(conn: AsyncConnection, org_id: str, user_ids: list[str])
     return {user_id: counts.get(user_id, 0) for user_id in user_ids}
 
 
-async def recent_waits(conn: AsyncConnection, org_id: str, group_id: str, limit: int) -> list[float]:
+async def recent_waits(
+    conn: AsyncConnection, org_id: str, group_id: str, limit: int
+) -> list[float]:
     """Seconds from queued to assigned of the group's latest assigned conversations."""
     query = (
         select(c.c.queued_at, c.c.assigned_at)
@@ -139,7 +147,7 @@ async def update_conversation(
     if expected_status is not None:
         query = query.where(c.c.status.in_(list(expected_status)))
     result = await conn.execute(query.values(**values))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount == 1
 
 
 async def record_message(
@@ -194,12 +202,14 @@ async def advance_watermark(
         .where(s.c.conversation_id == conversation_id, s.c.side == side, column < up_to)
         .values(**values)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount == 1
 
 
 async def set_unread(conn: AsyncConnection, conversation_id: str, side: str, unread: int) -> None:
     await conn.execute(
-        update(s).where(s.c.conversation_id == conversation_id, s.c.side == side).values(unread=unread)
+        update(s)
+        .where(s.c.conversation_id == conversation_id, s.c.side == side)
+        .values(unread=unread)
     )
 
 

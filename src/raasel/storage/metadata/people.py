@@ -43,7 +43,9 @@ async def insert_membership(conn: AsyncConnection, values: dict[str, Any]) -> No
 
 
 async def get_membership(conn: AsyncConnection, org_id: str, user_id: str) -> Membership | None:
-    row = (await conn.execute(select(m).where(m.c.org_id == org_id, m.c.user_id == user_id))).first()
+    row = (
+        await conn.execute(select(m).where(m.c.org_id == org_id, m.c.user_id == user_id))
+    ).first()
     return Membership.from_row(row) if row else None
 
 
@@ -53,7 +55,9 @@ async def memberships_of_user(conn: AsyncConnection, user_id: str) -> list[Membe
 
 
 async def list_memberships(conn: AsyncConnection, org_id: str) -> list[Membership]:
-    rows = (await conn.execute(select(m).where(m.c.org_id == org_id).order_by(m.c.created_at))).all()
+    rows = (
+        await conn.execute(select(m).where(m.c.org_id == org_id).order_by(m.c.created_at))
+    ).all()
     return [Membership.from_row(r) for r in rows]
 
 

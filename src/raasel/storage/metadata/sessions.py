@@ -26,12 +26,14 @@ async def mark_used(conn: AsyncConnection, token_id: str, when: datetime) -> boo
     result = await conn.execute(
         update(t).where(t.c.id == token_id, t.c.used_at.is_(None)).values(used_at=when)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount == 1
 
 
 async def revoke_family(conn: AsyncConnection, family_id: str, when: datetime) -> None:
     await conn.execute(
-        update(t).where(t.c.family_id == family_id, t.c.revoked_at.is_(None)).values(revoked_at=when)
+        update(t)
+        .where(t.c.family_id == family_id, t.c.revoked_at.is_(None))
+        .values(revoked_at=when)
     )
 
 

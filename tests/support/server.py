@@ -1,0 +1,122 @@
+"""Runs a real Raasel node (``raasel serve``) in a subprocess, over TLS, for tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Generous limits for the shared test node; rate-limit tests start their own node.
+TEST_ENV = {
+    "RAASEL_LOGIN_RATE": "10000/60",
+    "RAASEL_SEND_RATE": "10000/10",
+    "RAASEL_OPEN_RATE": "10000/60",
+    "RAASEL_CONNECT_RATE": "10000/60",
+    "RAASEL_UPLOAD_RATE": "10000/60",
+    "RAASEL_SEED_DEMO": "false",
+    "RAASEL_TYPING_TTL_SECONDS": "1.5",
+    "RAASEL_LOG_LEVEL": "warning",
+    "RAASEL_SECRET_KEY": "test-secret-key-of-sufficient-length-0123456789",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    var_dir: Path
+    env: dict[str, str]
+    https_port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    _log: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.https_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.var_dir / "tls" / "cert.pem"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Trusts exactly this node's self-signed certificate (and checks the host name)."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def start(self, timeout: float = 30.0) -> None:
+        env = (
+            os.environ.copy()
+            | TEST_ENV
+            | self.env
+            | {
+                "RAASEL_VAR_DIR": str(self.var_dir),
+                "RAASEL_HTTPS_PORT": str(self.https_port),
+                "RAASEL_HTTP_PORT": str(self.http_port),
+                "RAASEL_HOST": "127.0.0.1",
+            }
+        )
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self._log = log = (self.var_dir / "server.log").open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "raasel.cli", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self._close_log()
+                raise RuntimeError(f"server exited: {self.log_tail()}")
+            try:
+                if self.ca_file.exists():
+                    r = httpx.get(f"{self.url}/readyz", verify=self.ssl_context(), timeout=1)
+                    if r.status_code == 200:
+                        return
+            except (httpx.HTTPError, ssl.SSLError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        path = self.var_dir / "server.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flush: what a crash looks like."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._close_log()
