@@ -112,15 +112,16 @@ async def do_send_message(
     await check_rate(svc, "send", f"user:{actor.user_id}")
     async with svc.db.read() as conn:
         conversation = await access_conversation(conn, actor, conversation_id)
-        existing = await svc.messages.find_by_client_id(
-            conversation.org_id, conversation.id, actor.user_id, client_id
-        )
-        if existing is not None:
-            return Outcome(message_view(existing))
         if attachment_id is not None:
             attachment = await attachments.get_attachment(conn, attachment_id)
             if attachment is None or attachment.conversation_id != conversation.id:
                 raise NotFound("attachment not found")
+    # Never while holding a connection: the store may need one from the same pool.
+    existing = await svc.messages.find_by_client_id(
+        conversation.org_id, conversation.id, actor.user_id, client_id
+    )
+    if existing is not None:
+        return Outcome(message_view(existing))
     if not text.strip() and attachment_id is None:
         raise ValidationFailed("a message needs text or an attachment")
     side = side_of(actor)
