@@ -1,0 +1,91 @@
+"""Rate limits answer with a typed error, a Retry-After, and no side effect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.support.clients import PASSWORD, World, unique
+from tests.support.server import RunningServer
+
+LIMITS = {
+    "RAASEL_LOGIN_RATE": "5/60",
+    "RAASEL_SEND_RATE": "4/60",
+    "RAASEL_OPEN_RATE": "3/60",
+    "RAASEL_CONNECT_RATE": "5/60",
+}
+
+
+async def test_login_send_open_and_connect_are_limited(
+    spawn_server: Callable[..., RunningServer],
+) -> None:
+    node = spawn_server(LIMITS)
+    world = World(node)
+    try:
+        # Registration counts as a login attempt (per IP): one here, four more below.
+        customer = await world.individual()
+        for _ in range(3):
+            await world.anonymous.post(
+                "/api/v1/auth/login",
+                {"email": customer.email, "password": "wrong password"},
+                expect=401,
+            )
+        await world.anonymous.post(
+            "/api/v1/auth/login", {"email": customer.email, "password": PASSWORD}, expect=200
+        )
+        limited = await world.anonymous.http.post(
+            "/api/v1/auth/login", json={"email": customer.email, "password": PASSWORD}
+        )
+        assert limited.status_code == 429
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert int(limited.headers["retry-after"]) > 0
+
+        tenant_org = await customer.api.post(
+            "/api/v1/orgs", {"slug": unique("rl"), "name": "Limited"}, expect=201
+        )
+        opened = []
+        for _ in range(3):
+            opened.append(
+                await customer.api.post(
+                    "/api/v1/conversations",
+                    {"org_id": tenant_org["id"], "text": "hi", "client_id": unique("o")},
+                    expect=201,
+                )
+            )
+        refused = await customer.api.post(
+            "/api/v1/conversations",
+            {"org_id": tenant_org["id"], "text": "hi", "client_id": unique("o")},
+            expect=429,
+        )
+        assert refused["error"]["code"] == "rate_limited"
+        assert len(await customer.api.get("/api/v1/conversations")) == 3
+
+        cid = opened[0]["conversation"]["id"]
+        sock = await world.socket(customer)
+        acks = [
+            await sock.emit(
+                "message:send", {"conversation_id": cid, "client_id": unique("m"), "text": f"{i}"}
+            )
+            for i in range(6)
+        ]
+        assert [a["ok"] for a in acks] == [True] * 4 + [False] * 2
+        assert acks[-1]["error"]["code"] == "rate_limited"
+        history = await customer.api.get(f"/api/v1/conversations/{cid}/messages")
+        assert [m["text"] for m in history["messages"] if m["sender_side"] == "customer"] == [
+            "hi",
+            "0",
+            "1",
+            "2",
+            "3",
+        ]
+
+        refused_sockets = 0
+        for _ in range(6):
+            extra = await world.socket(customer, connect=False)
+            try:
+                await extra.connect()
+            except Exception as exc:  # socketio.exceptions.ConnectionError
+                refused_sockets += 1
+                assert "rate" in str(exc).lower() or "connect" in str(exc).lower()
+        assert refused_sockets >= 1
+    finally:
+        await world.close()
