@@ -1,0 +1,78 @@
+"""Hot paths have fixed costs: statements per send and per history page."""
+
+from __future__ import annotations
+
+from raasel.actions import lifecycle, messages
+from raasel.actions.assignment import do_claim
+from raasel.actions.context import Services
+from raasel.domain import Side
+from tests.actions.conftest import Cast, StatementCounter
+
+
+async def open_with_history(services: Services, cast: Cast, length: int) -> str:
+    opened = await lifecycle.do_open_conversation(
+        services,
+        cast.customer,
+        org_id=cast.org_id,
+        group_id=None,
+        text="hi",
+        client_id=f"open{length}",
+        subject="",
+        client_ip="127.0.0.1",
+    )
+    cid: str = opened.result["conversation"]["id"]
+    for i in range(length):
+        await messages.do_send_message(
+            services, cast.customer, cid, client_id=f"h{length}-{i}", text=str(i)
+        )
+    return cid
+
+
+async def test_send_costs_the_same_statements_whatever_the_history(
+    services: Services, cast: Cast
+) -> None:
+    costs = []
+    for length in (3, 120):
+        cid = await open_with_history(services, cast, length)
+        with StatementCounter(services) as counter:
+            outcome = await messages.do_send_message(
+                services, cast.customer, cid, client_id=f"probe{length}", text="x"
+            )
+        costs.append(counter.count)
+        assert [e.name for e in outcome.events] == ["message:new", "unread:update"]
+    assert costs[0] == costs[1]
+    assert costs[0] <= 16, f"a send should stay a handful of statements, took {costs[0]}"
+
+
+async def test_history_page_costs_the_same_statements_whatever_the_history(
+    services: Services, cast: Cast
+) -> None:
+    costs = []
+    for length in (30, 150):
+        cid = await open_with_history(services, cast, length)
+        with StatementCounter(services) as counter:
+            page = await messages.list_history(services, cast.customer, cid, before=None, limit=20)
+        assert len(page["messages"]) == 20 and page["has_more"]
+        costs.append(counter.count)
+    assert costs[0] == costs[1]
+
+
+async def test_note_events_never_address_the_customer(services: Services, cast: Cast) -> None:
+    cid = await open_with_history(services, cast, 0)
+    await do_claim(services, cast.agent, cid)
+    outcome = await messages.do_send_message(
+        services, cast.agent, cid, client_id="n1", text="internal", kind="note"
+    )
+    [event] = outcome.events
+    assert event.name == "message:new"
+    assert f"user:{cast.customer.user_id}" not in event.rooms
+    assert set(event.rooms) == {
+        f"leads:{cast.org_id}",
+        f"group:{cast.group_id}",
+        f"agent:{cast.org_id}:{cast.agent.user_id}",
+    }
+    reply = await messages.do_send_message(services, cast.agent, cid, client_id="r1", text="public")
+    assert f"user:{cast.customer.user_id}" in reply.events[0].rooms
+    unread = [e for e in reply.events if e.name == "unread:update"]
+    assert unread[0].payload == {"conversation_id": cid, "side": Side.CUSTOMER, "unread": 1}
+    assert unread[0].rooms == (f"user:{cast.customer.user_id}",)
