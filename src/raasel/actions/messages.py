@@ -18,7 +18,7 @@ from raasel.actions.views import message_view, preview_of
 from raasel.domain import ConversationStatus, MessageKind, Role, Side
 from raasel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from raasel.lib.clock import utcnow
-from raasel.lib.cursors import decode_cursor, encode_cursor
+from raasel.lib.cursors import InvalidCursor, decode_cursor, encode_cursor
 from raasel.lib.ids import lowest_id_at_ms, new_id
 from raasel.realtime.rooms import conversation_rooms, customer_rooms, org_side_rooms
 from raasel.storage.message_store import Partition, StoredMessage
@@ -72,12 +72,9 @@ async def append_message(
         attachment_id=attachment_id,
         created_at=utcnow(),
     )
-    stored, created = await svc.messages.append(draft)
-    if not created:
-        return Outcome(message_view(stored))
     unread_sides = _unread_sides(sender_side, kind)
 
-    async def note(conn: AsyncConnection) -> dict[str, int]:
+    async def note(conn: AsyncConnection, stored: StoredMessage) -> dict[str, int]:
         await conversations.record_message(
             conn,
             conversation.id,
@@ -90,7 +87,9 @@ async def append_message(
         sides = await conversations.get_sides(conn, conversation.id)
         return {side: sides[side].unread for side in unread_sides if side in sides}
 
-    unread = await svc.db.write(note)
+    stored, unread = await svc.messages.append_and_record(draft, svc.db, note)
+    if unread is None:  # a retry: the first attempt stored and announced it
+        return Outcome(message_view(stored))
     view = message_view(stored)
     rooms = conversation_rooms(conversation, include_customer=kind != MessageKind.NOTE)
     events = [Event("message:new", {"message": view}, tuple(rooms), skip_sid)]
@@ -171,11 +170,17 @@ async def list_history(
     """One page of history, oldest first, and the cursor of the page before it."""
     async with svc.db.read() as conn:
         conversation = await access_conversation(conn, actor, conversation_id)
-    before_id = decode_cursor(before) if before else None
+    newest_id = _newest_possible_id()
+    try:
+        # A cursor past the newest message is the newest page; unclamped, it would walk
+        # empty buckets up to its (client-chosen) time or overflow the id column.
+        before_id = min(decode_cursor(before), newest_id + 1) if before else None
+    except InvalidCursor as exc:
+        raise ValidationFailed("invalid history cursor") from exc
     page = await svc.messages.history(
         _partition(conversation),
         before_id=before_id,
-        newest_id=_newest_possible_id(),
+        newest_id=newest_id,
         limit=limit + 1,
         include_notes=side_of(actor) == Side.ORG,
     )

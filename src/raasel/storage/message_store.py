@@ -9,10 +9,19 @@ idempotent append; walking buckets for history and resync is done here, once.
 from __future__ import annotations
 
 import abc
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
 from raasel.lib.ids import id_to_ms
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from raasel.storage.database import Database
+
+T = TypeVar("T")
 
 BUCKET_MS = 7 * 24 * 3600 * 1000  # one week per partition; see docs/decisions.md
 
@@ -80,6 +89,22 @@ class MessageStore(abc.ABC):
     async def close(self) -> None:
         """Release connections (back ends with their own pools override this)."""
         return None
+
+    async def append_and_record(
+        self,
+        message: StoredMessage,
+        metadata: Database,
+        record: Callable[[AsyncConnection, StoredMessage], Awaitable[T]],
+    ) -> tuple[StoredMessage, T | None]:
+        """Append, then run ``record`` (the conversation's summary) in a metadata transaction.
+
+        ``record`` runs only for a new message, so a retry changes nothing. A back end that
+        shares the metadata database overrides this to do both in one commit.
+        """
+        stored, created = await self.append(message)
+        if not created:
+            return stored, None
+        return stored, await metadata.write(lambda conn: record(conn, stored))
 
     async def history(
         self,

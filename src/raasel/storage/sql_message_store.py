@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from raasel.storage import schema
 from raasel.storage.database import Database
 from raasel.storage.message_store import MessageStore, StoredMessage, bucket_of
+
+T = TypeVar("T")
 
 _t = schema.messages
 
@@ -34,30 +37,48 @@ class SqlMessageStore(MessageStore):
         self._db = db
 
     async def append(self, message: StoredMessage) -> tuple[StoredMessage, bool]:
-        async def work(conn: AsyncConnection) -> tuple[StoredMessage, bool]:
-            existing = await self._by_client_id(
-                conn, message.org_id, message.conversation_id, message.sender_id, message.client_id
-            )
-            if existing is not None:
-                return existing, False
-            await conn.execute(
-                _t.insert().values(
-                    org_id=message.org_id,
-                    conversation_id=message.conversation_id,
-                    bucket=bucket_of(message.id),
-                    id=message.id,
-                    sender_id=message.sender_id,
-                    sender_side=message.sender_side,
-                    client_id=message.client_id,
-                    kind=message.kind,
-                    body=message.body,
-                    attachment_id=message.attachment_id,
-                    created_at=message.created_at,
-                )
-            )
-            return message, True
+        return await self._db.write(lambda conn: self._insert_new(conn, message))
+
+    async def append_and_record(
+        self,
+        message: StoredMessage,
+        metadata: Database,
+        record: Callable[[AsyncConnection, StoredMessage], Awaitable[T]],
+    ) -> tuple[StoredMessage, T | None]:
+        """On the metadata database itself: message and summary in one commit (one fsync)."""
+        if metadata is not self._db:
+            return await super().append_and_record(message, metadata, record)
+
+        async def work(conn: AsyncConnection) -> tuple[StoredMessage, T | None]:
+            stored, created = await self._insert_new(conn, message)
+            return stored, (await record(conn, stored) if created else None)
 
         return await self._db.write(work)
+
+    async def _insert_new(
+        self, conn: AsyncConnection, message: StoredMessage
+    ) -> tuple[StoredMessage, bool]:
+        existing = await self._by_client_id(
+            conn, message.org_id, message.conversation_id, message.sender_id, message.client_id
+        )
+        if existing is not None:
+            return existing, False
+        await conn.execute(
+            _t.insert().values(
+                org_id=message.org_id,
+                conversation_id=message.conversation_id,
+                bucket=bucket_of(message.id),
+                id=message.id,
+                sender_id=message.sender_id,
+                sender_side=message.sender_side,
+                client_id=message.client_id,
+                kind=message.kind,
+                body=message.body,
+                attachment_id=message.attachment_id,
+                created_at=message.created_at,
+            )
+        )
+        return message, True
 
     async def find_by_client_id(
         self, org_id: str, conversation_id: str, sender_id: str, client_id: str
