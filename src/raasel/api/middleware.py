@@ -69,31 +69,34 @@ class BodySizeLimit:
                 await _too_large(send, limit)
                 return
         seen = 0
-        started = False
+        started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            # Answer 413 here rather than raise: the app would turn an error from its
+            # body read into a 400. The app then sees the client gone; what it sends
+            # afterwards is dropped.
+            nonlocal seen, started, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _BodyTooLarge
+                    refused = True
+                    if not started:
+                        started = True
+                        await _too_large(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await _too_large(send, limit)
-
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, counting_receive, tracking_send)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
 @router.get("/orgs")
 async def search(
     svc: ServicesDep,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200, pattern=r"^[^\x00]*$")] = "",
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> list[dict[str, Any]]:
     """Listed organizations matching every word of ``q`` (name, domain, tags, description,

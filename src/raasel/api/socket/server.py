@@ -71,6 +71,7 @@ class SocketApi:
         self._on("typing:start", TypingPayload, self.typing_start)
         self._on("typing:stop", TypingPayload, self.typing_stop)
         self._on("presence:set", PresencePayload, self.presence_set)
+        sio.on("*", self.unknown_event)
 
     def _on(self, name: str, model: type[P], handler: Handler[P]) -> None:
         async def dispatch(sid: str, *args: Any) -> dict[str, Any]:
@@ -102,6 +103,11 @@ class SocketApi:
 
         self.sio.on(name, dispatch)
 
+    async def unknown_event(self, event: str, sid: str, *_: Any) -> dict[str, Any]:
+        """Every client event gets an ack, even one this server does not know."""
+        SOCKET_EVENTS.labels("unknown", "unknown_event").inc()
+        return _error("unknown_event", "no such event")
+
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
@@ -111,8 +117,10 @@ class SocketApi:
             actor = await resolve_actor(self.svc, token)
         except RaaselError as exc:
             code = exc.code if exc.code in {"rate_limited", "invalid_token"} else "unauthenticated"
+            # Two arguments: the message, then the typed error as the packet's `data`
+            # (err.data in socket.io-client). One argument would be sent as str(dict).
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": code, "message": exc.message}
+                exc.message, {"code": code, "message": exc.message}
             ) from None
         self.actors[sid] = actor
         SOCKET_CONNECTIONS.inc()
