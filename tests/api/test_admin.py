@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.support.clients import PASSWORD, World, unique
 
 
@@ -121,3 +123,26 @@ async def test_directory_search_matches_names_tags_and_group_descriptions(world:
         "/api/v1/directory/orgs", params={"q": f"{slug} quantum-physics"}
     )
     assert found == []
+
+
+async def test_logout_and_membership_changes_disconnect_live_sockets(world: World) -> None:
+    tenant = await world.tenant(agents=1)
+    agent = tenant.agents[0]
+    console = await world.socket(agent)
+    await tenant.owner.api.patch(
+        f"/api/v1/orgs/{tenant.org_id}/members/{agent.user_id}",
+        {"group_ids": [tenant.groups["billing"]["id"]]},
+    )
+    for _ in range(50):
+        if not console.sio.connected:
+            break
+        await asyncio.sleep(0.1)
+    assert not console.sio.connected, "a changed membership must reconnect the console"
+    customer = await world.individual()
+    device = await world.socket(customer)
+    await customer.api.post("/api/v1/auth/logout", expect=204)
+    for _ in range(50):
+        if not device.sio.connected:
+            break
+        await asyncio.sleep(0.1)
+    assert not device.sio.connected, "logout ends the session's sockets"

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from raasel.actions.auth import resolve_actor
 from raasel.actions.context import Actor, Services
+from raasel.api.socket.server import SocketApi
 from raasel.errors import Unauthenticated
 from raasel.realtime.bus import EventBus
 
@@ -34,6 +35,11 @@ def get_bus(request: Request) -> EventBus:
     return bus
 
 
+def get_sockets(request: Request) -> SocketApi:
+    sockets: SocketApi = request.app.state.socket_api
+    return sockets
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -42,3 +48,4 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 ClientIp = Annotated[str, Depends(client_ip)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
+SocketsDep = Annotated[SocketApi, Depends(get_sockets)]

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from raasel.actions import auth
-from raasel.api.deps import ActorDep, ClientIp, ServicesDep
+from raasel.api.deps import ActorDep, ClientIp, ServicesDep, SocketsDep
 from raasel.api.schemas import LoginBody, RefreshBody, RegisterBody, VisitorBody
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -34,9 +34,10 @@ async def refresh(body: RefreshBody, svc: ServicesDep) -> dict[str, Any]:
 
 
 @router.post("/logout", status_code=204)
-async def logout(actor: ActorDep, svc: ServicesDep) -> None:
-    """End this session: its refresh tokens and access tokens stop working."""
+async def logout(actor: ActorDep, svc: ServicesDep, sockets: SocketsDep) -> None:
+    """End this session: its tokens stop working and its sockets are disconnected."""
     await auth.do_logout(svc, actor)
+    await sockets.drop(lambda a: a.session_id == actor.session_id)
 
 
 @router.post("/visitor", status_code=201)

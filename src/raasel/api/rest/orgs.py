@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from raasel.actions import audit, members, orgs, presence
-from raasel.api.deps import ActorDep, BusDep, ServicesDep
+from raasel.api.deps import ActorDep, BusDep, ServicesDep, SocketsDep
 from raasel.api.schemas import (
     AvailabilityBody,
     GroupCreateBody,
@@ -80,12 +80,21 @@ async def create_member(
 
 @router.patch("/orgs/{org_id}/members/{user_id}")
 async def update_member(
-    org_id: Id, user_id: Id, body: MemberUpdateBody, actor: ActorDep, svc: ServicesDep
+    org_id: Id,
+    user_id: Id,
+    body: MemberUpdateBody,
+    actor: ActorDep,
+    svc: ServicesDep,
+    sockets: SocketsDep,
 ) -> dict[str, Any]:
-    """Role, capacity, groups, or deactivation."""
-    return await members.do_update_member(
+    """Role, capacity, groups, or deactivation. The member's consoles reconnect to pick up
+    their new rooms (or are refused, if deactivated)."""
+    member = await members.do_update_member(
         svc, actor, org_id, user_id, body.model_dump(exclude_unset=True)
     )
+    if body.model_fields_set & {"role", "group_ids", "is_active"}:
+        await sockets.drop(lambda a: a.org_id == org_id and a.user_id == user_id and a.is_member)
+    return member
 
 
 @router.put("/me/availability")

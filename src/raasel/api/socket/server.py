@@ -139,6 +139,17 @@ class SocketApi:
             rooms.append(leads_room(actor.org_id))
         return rooms
 
+    async def drop(self, which: Callable[[Actor], bool]) -> int:
+        """Disconnect this node's sockets whose actor matches (logout, changed membership).
+
+        Clients reconnect with a fresh token and get the rooms of their new role and
+        groups, or are refused if their session ended.
+        """
+        sids = [sid for sid, actor in self.actors.items() if which(actor)]
+        for sid in sids:
+            await self.sio.disconnect(sid)
+        return len(sids)
+
     async def disconnect(self, sid: str, *_: Any) -> None:
         actor = self.actors.pop(sid, None)
         if actor is None:
