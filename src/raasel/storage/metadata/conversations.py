@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.storage.records import Conversation, ConversationSide
@@ -159,18 +159,22 @@ async def record_message(
     preview: str | None,
     sender_id: str,
     unread_sides: list[str],
-    reopen: bool = False,
 ) -> None:
-    """Note a new message: last-message fields (if shown to all) and others' unread counts."""
-    values: dict[str, Any] = {"updated_at": at}
+    """Note a new message: last-message fields and others' unread counts.
+
+    Internal notes (``preview`` None) change nothing the customer can see, not even the
+    conversation's ``updated_at`` (its place in the customer's list).
+    """
     if preview is not None:
-        values |= {
+        values: dict[str, Any] = {
+            "updated_at": at,
             "last_message_id": message_id,
             "last_message_at": at,
             "last_preview": preview,
             "last_sender_id": sender_id,
         }
-    await conn.execute(update(c).where(c.c.id == conversation_id).values(**values))
+        newer = or_(c.c.last_message_id.is_(None), c.c.last_message_id < message_id)
+        await conn.execute(update(c).where(c.c.id == conversation_id, newer).values(**values))
     if unread_sides:
         await conn.execute(
             update(s)
