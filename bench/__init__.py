@@ -1,0 +1,1 @@
+"""Load benchmark: Raasel against a bare socket.io relay (docs/benchmarks.md)."""
