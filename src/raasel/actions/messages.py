@@ -115,12 +115,6 @@ async def do_send_message(
             attachment = await attachments.get_attachment(conn, attachment_id)
             if attachment is None or attachment.conversation_id != conversation.id:
                 raise NotFound("attachment not found")
-    # Never while holding a connection: the store may need one from the same pool.
-    existing = await svc.messages.find_by_client_id(
-        conversation.org_id, conversation.id, actor.user_id, client_id
-    )
-    if existing is not None:
-        return Outcome(message_view(existing))
     if not text.strip() and attachment_id is None:
         raise ValidationFailed("a message needs text or an attachment")
     side = side_of(actor)
@@ -128,13 +122,27 @@ async def do_send_message(
         raise Forbidden("only agents write internal notes")
     if kind not in (MessageKind.TEXT, MessageKind.NOTE):
         raise ValidationFailed("clients send text or note messages")
-    if conversation.status == ConversationStatus.CLOSED and kind != MessageKind.NOTE:
-        raise Conflict("the conversation is closed", code="conversation_closed")
+    is_reopening = side == Side.CUSTOMER and conversation.status == ConversationStatus.RESOLVED
+    try:
+        _check_may_send(actor, conversation, side, kind)
+    except (Conflict, Forbidden):
+        is_refused = True
+    else:
+        is_refused = False
+    if is_refused or is_reopening:
+        # A retry of a message stored before the conversation changed gets its copy back
+        # and changes nothing. Looked up only on these rare paths: appending is idempotent
+        # by itself, and a send is cheaper without a read it rarely needs. (Never while
+        # holding a connection: the store may need one from the same pool.)
+        existing = await svc.messages.find_by_client_id(
+            conversation.org_id, conversation.id, actor.user_id, client_id
+        )
+        if existing is not None:
+            return Outcome(message_view(existing))
+        if is_refused:
+            _check_may_send(actor, conversation, side, kind)
     events: list[Event] = []
-    if side == Side.ORG and kind == MessageKind.TEXT:
-        if conversation.assignee_id != actor.user_id and not actor.has_role(Role.SUPERVISOR):
-            raise Forbidden("claim the conversation before replying", code="not_assigned")
-    elif side == Side.CUSTOMER and conversation.status == ConversationStatus.RESOLVED:
+    if is_reopening:
         from raasel.actions.lifecycle import reopen
 
         reopened = await reopen(svc, actor, conversation)
@@ -152,6 +160,19 @@ async def do_send_message(
     )
     outcome.events = events + outcome.events
     return outcome
+
+
+def _check_may_send(actor: Actor, conversation: Conversation, side: str, kind: str) -> None:
+    """Closed conversations take only notes; agents reply once the conversation is theirs."""
+    if conversation.status == ConversationStatus.CLOSED and kind != MessageKind.NOTE:
+        raise Conflict("the conversation is closed", code="conversation_closed")
+    is_reply = side == Side.ORG and kind == MessageKind.TEXT
+    if (
+        is_reply
+        and conversation.assignee_id != actor.user_id
+        and not actor.has_role(Role.SUPERVISOR)
+    ):
+        raise Forbidden("claim the conversation before replying", code="not_assigned")
 
 
 def _partition(conversation: Conversation) -> Partition:

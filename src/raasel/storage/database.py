@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from raasel.storage.sqlite_inline import inline_creator
+
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[Any]]
 
@@ -30,7 +32,8 @@ def _sqlite_tuning(engine: Engine, *, synchronous: str, immediate: bool) -> None
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if immediate:  # the writer sets WAL (persistent in the file); readers need not
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
@@ -64,8 +67,15 @@ class Database:
             synchronous = synchronous.upper()
             if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
                 raise ValueError(f"bad sqlite synchronous mode {synchronous!r}")
-            self.reader = create_async_engine(url, pool_size=8, max_overflow=8)
-            self.writer = create_async_engine(url, pool_size=1, max_overflow=0)
+            # A fixed pool: overflow connections would be opened and closed under load,
+            # each a new thread and file handle (measured: most of the time went there).
+            creator = inline_creator(url.split("///", 1)[-1])
+            self.reader = create_async_engine(
+                url, pool_size=16, max_overflow=0, pool_timeout=60, async_creator=creator
+            )
+            self.writer = create_async_engine(
+                url, pool_size=1, max_overflow=0, async_creator=creator
+            )
             _sqlite_tuning(self.reader.sync_engine, synchronous=synchronous, immediate=False)
             _sqlite_tuning(self.writer.sync_engine, synchronous=synchronous, immediate=True)
         else:
