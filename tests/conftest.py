@@ -7,8 +7,41 @@ from pathlib import Path
 
 import pytest
 
+from raasel.storage import cassandra_schema
+from raasel.storage.cassandra_session import CassandraOptions, connect
+from tests.support import databases
+from tests.support.cassandra import CassandraUnavailable, cassandra_cluster
 from tests.support.clients import World
 from tests.support.server import RunningServer
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if databases.postgres_unavailable() is None:
+        databases.drop_stale()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    databases.drop_created()
+
+
+def pytest_report_header() -> list[str]:
+    nodes = "postgresql" if databases.nodes_use_postgres() else "sqlite"
+    return [f"raasel test nodes: {nodes} (RAASEL_TEST_DATABASE)"]
+
+
+@pytest.fixture(scope="session")
+def cassandra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CassandraOptions]:
+    """A migrated keyspace on a live Cassandra for the whole session (started on demand)."""
+    try:
+        with cassandra_cluster(tmp_path_factory.mktemp("cassandra")) as options:
+            cluster, session = connect(options)
+            try:
+                cassandra_schema.upgrade_session(cluster, session, options)
+            finally:
+                cluster.shutdown()
+            yield options
+    except CassandraUnavailable as exc:
+        databases.unavailable(f"Cassandra message store NOT TESTED: {exc}")
 
 
 @pytest.fixture(scope="session")

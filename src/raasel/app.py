@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 from raasel import __version__
 from raasel.actions.context import Services
 from raasel.api.middleware import BodySizeLimit, SecurityHeaders
-from raasel.api.rest import attachments, auth, conversations, directory, health, orgs
+from raasel.api.rest import attachments, auth, billing, conversations, directory, health, orgs
 from raasel.api.socket.server import SocketApi
 from raasel.config import Settings
 from raasel.errors import RaaselError
@@ -27,13 +27,24 @@ from raasel.lib import ids
 from raasel.realtime.bus import EventBus
 from raasel.storage.attachment_files import LocalAttachmentFiles
 from raasel.storage.database import Database
-from raasel.storage.ephemeral import MemoryEphemeralState
+from raasel.storage.ephemeral import EphemeralState, MemoryEphemeralState
+from raasel.storage.message_store import MessageStore
 from raasel.storage.sql_message_store import SqlMessageStore
 
 log = structlog.get_logger(__name__)
 
 JSON_BODY_LIMIT = 64 * 1024
 SOCKET_PAYLOAD_LIMIT = 64 * 1024
+
+
+def build_message_store(settings: Settings, db: Database) -> MessageStore:
+    """RAASEL_MESSAGE_STORE: the SQL database itself, or Cassandra/ScyllaDB."""
+    if settings.message_store == "cassandra":
+        from raasel.storage.cassandra_message_store import CassandraMessageStore
+        from raasel.storage.cassandra_session import CassandraOptions
+
+        return CassandraMessageStore(CassandraOptions.from_settings(settings))
+    return SqlMessageStore(db)
 
 
 def build_services(settings: Settings) -> Services:
@@ -46,10 +57,32 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         db=db,
-        messages=SqlMessageStore(db),
-        ephemeral=MemoryEphemeralState(),
+        messages=build_message_store(settings, db),
+        ephemeral=build_ephemeral_state(settings),
         files=LocalAttachmentFiles(settings.resolved_attachments_dir),
     )
+
+
+def build_ephemeral_state(settings: Settings) -> EphemeralState:
+    """Redis when nodes share state (``RAASEL_REDIS_URL``), else this process's memory."""
+    if not settings.redis_url:
+        return MemoryEphemeralState()
+    from raasel.storage.redis_ephemeral import RedisEphemeralState
+
+    return RedisEphemeralState(
+        settings.redis_url,
+        prefix=settings.redis_prefix,
+        presence_ttl=settings.presence_ttl_seconds,
+    )
+
+
+def build_client_manager(settings: Settings) -> socketio.AsyncManager:
+    """Socket.IO's fan-out: through Redis to every node, or within this process."""
+    if not settings.redis_url:
+        return socketio.AsyncManager()
+    from raasel.realtime.redis_fanout import RedisFanout
+
+    return RedisFanout(settings.redis_url, channel=f"{settings.redis_prefix}socketio")
 
 
 def _error_response(exc: RaaselError) -> JSONResponse:
@@ -99,6 +132,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
         ping_timeout=20,
         logger=False,
         engineio_logger=False,
+        client_manager=build_client_manager(settings),
     )
     bus = EventBus(sio)
     socket_api = SocketApi(sio, svc, bus)
@@ -120,7 +154,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     api.state.bus = bus
     api.state.socket_api = socket_api
     _install_error_handlers(api)
-    for module in (auth, orgs, conversations, directory, attachments, health):
+    for module in (auth, orgs, conversations, directory, attachments, billing, health):
         api.include_router(module.router)
     api.include_router(auth.me_router)
     _mount_web(api, settings)
@@ -136,13 +170,27 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     return SecurityHeaders(app)
 
 
+# First path segments the web app routes itself (web/src/main.tsx): they answer index.html.
+WEB_APP_ROUTES = frozenset({"agent", "admin"})
+
+
 def _mount_web(api: FastAPI, settings: Settings) -> None:
-    """Serve the built web app (web/dist) when it exists; the API works without it."""
+    """Serve the built web app (web/dist) when it exists; the API works without it.
+
+    /widget.js, the embeddable widget's loader, is one of the built files."""
     from fastapi.staticfiles import StaticFiles
+    from starlette.responses import Response
+    from starlette.types import Scope
+
+    class WebApp(StaticFiles):
+        async def get_response(self, path: str, scope: Scope) -> Response:
+            if path.split("/", 1)[0] in WEB_APP_ROUTES:
+                path = "index.html"
+            return await super().get_response(path, scope)
 
     dist = Path(__file__).resolve().parents[2] / "web" / "dist"
     if dist.is_dir():
-        api.mount("/", StaticFiles(directory=dist, html=True), name="web")
+        api.mount("/", WebApp(directory=dist, html=True), name="web")
     else:
 
         @api.get("/", include_in_schema=False)

@@ -1,4 +1,5 @@
-"""The operator's command line: ``raasel serve|migrate|seed-demo|create-org|create-agent``."""
+"""The operator's command line: ``raasel serve|migrate|seed-demo|create-org|create-agent``
+and ``raasel set-plan``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def _with_services(fn: Callable[[Services], Awaitable[T]]) -> T:
         try:
             return await fn(svc)
         finally:
+            await svc.messages.close()
+            await svc.ephemeral.close()
             await svc.db.close()
 
     return asyncio.run(run())
@@ -31,12 +34,11 @@ def _with_services(fn: Callable[[Services], Awaitable[T]]) -> T:
 
 @app.command()
 def migrate() -> None:
-    """Apply the database migrations (Alembic) to RAASEL_DATABASE_URL."""
-    from raasel.storage.migrate import upgrade
+    """Apply the migrations: Alembic on RAASEL_DATABASE_URL, CQL on the Cassandra keyspace."""
+    from raasel.storage.migrate import upgrade_all
 
-    settings = Settings()
-    upgrade(settings.resolved_database_url)
-    typer.echo("database is up to date")
+    for store in upgrade_all(Settings()):
+        typer.echo(f"{store} is up to date")
 
 
 def _print_demo() -> None:
@@ -96,20 +98,36 @@ def create_agent(
     typer.echo(f"{role} {email} added to {org_slug}: {user_id}")
 
 
+@app.command("set-plan")
+def set_plan(
+    plan: Annotated[str, typer.Argument(help="free | promoted (organizations) | plus (people)")],
+    org: Annotated[str | None, typer.Option(help="The organization's slug")] = None,
+    user: Annotated[str | None, typer.Option(help="The individual's email")] = None,
+) -> None:
+    """Change a plan by hand (the node operator; payments normally do it via the webhook)."""
+    from raasel.actions.billing import do_set_plan_cli
+
+    if (org is None) == (user is None):
+        raise typer.BadParameter("give exactly one of --org or --user")
+    typer.echo(
+        _with_services(lambda svc: do_set_plan_cli(svc, org_slug=org, email=user, plan=plan))
+    )
+
+
 @app.command()
 def serve(
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
 ) -> None:
     """Serve HTTPS + WSS (and the HTTP redirect), migrating and seeding the demo first."""
     from raasel.observability import configure_logging
-    from raasel.server import serve as run_server
+    from raasel.server import run as run_server
 
     settings = Settings()
     configure_logging(settings.log_level)
     if migrate_first:
-        from raasel.storage.migrate import upgrade
+        from raasel.storage.migrate import upgrade_all
 
-        upgrade(settings.resolved_database_url)
+        upgrade_all(settings)
     if settings.seed_demo:
         from raasel.actions.demo import seed_demo as seed
 
@@ -117,7 +135,7 @@ def serve(
             typer.echo("demo data created")
         _print_demo()
     typer.echo(f"serving https://{settings.public_host}:{settings.https_port}/")
-    asyncio.run(run_server(settings))
+    run_server(settings)
 
 
 if __name__ == "__main__":

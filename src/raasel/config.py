@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _single_replica() -> dict[str, str | int]:
+    return {"class": "SimpleStrategy", "replication_factor": 1}
 
 
 class Settings(BaseSettings):
@@ -36,6 +41,20 @@ class Settings(BaseSettings):
     typing_ttl_seconds: float = 6.0
     group_commit_window_ms: float = 2.0
     sqlite_synchronous: str = "FULL"
+    # Where messages live: the SQL database above, or Cassandra/ScyllaDB (docs/decisions.md).
+    message_store: Literal["sql", "cassandra"] = "sql"
+    cassandra_hosts: str = "127.0.0.1"  # comma-separated host[:port], one port for all
+    cassandra_keyspace: str = Field(default="raasel", pattern=r"^[a-z][a-z0-9_]{0,47}$")
+    cassandra_consistency: str = "LOCAL_QUORUM"
+    cassandra_protocol_version: int | None = None  # None: the driver negotiates
+    # Used only when ``raasel migrate`` creates the keyspace (CQL replication map).
+    cassandra_replication: dict[str, str | int] = Field(default_factory=_single_replica)
+    # Shared state and fan-out across nodes; unset: in-process (one node). docs/decisions.md.
+    redis_url: str = ""
+    redis_prefix: str = "raasel:"  # keys and the fan-out channel; share one Redis safely
+    presence_ttl_seconds: float = Field(default=30.0, ge=1.0)  # a dead node's sockets expire
+    # Behind a proxy: addresses trusted to set X-Forwarded-For ("*": any; unset: none).
+    forwarded_allow_ips: str = ""
     # Rate limits: "count per window seconds".
     login_rate: str = "10/60"
     send_rate: str = "30/10"
@@ -43,6 +62,11 @@ class Settings(BaseSettings):
     connect_rate: str = "30/60"
     upload_rate: str = "20/60"
     log_level: str = "info"
+    # Directory search and the AI router (docs/decisions.md): "wordllama" or "none" (lexical).
+    embedding_model: Literal["wordllama", "none"] = "wordllama"
+    # Billing webhook (Stripe signature scheme); unset: the webhook answers 503.
+    billing_webhook_secret: str = ""
+    billing_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
     seed_demo: bool = True
 
     @cached_property

@@ -69,3 +69,17 @@ class UnsupportedMediaType(RaaselError):
 class Unavailable(RaaselError):
     code = "unavailable"
     status = 503
+
+
+class UpgradeRequired(RaaselError):
+    """A paid feature (plan plus) asked for by someone on the free plan."""
+
+    code = "upgrade_required"
+    status = 402
+
+
+class InvalidSignature(RaaselError):
+    """A billing webhook whose signature is wrong, missing or too old (a replay)."""
+
+    code = "invalid_signature"
+    status = 400

@@ -1,8 +1,7 @@
-"""In-process fixtures: real services on a migrated SQLite file, no network."""
+"""In-process fixtures: real services on a migrated SQLite file or PostgreSQL database."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,15 +19,21 @@ from raasel.domain import Role, UserKind
 from raasel.lib.clock import utcnow
 from raasel.lib.ids import new_str_id
 from raasel.storage.metadata import organizations, people
-from raasel.storage.migrate import upgrade
+from tests.support.databases import migrated_database
 
 
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
+    """Real services on a fresh, migrated database of each SQL back end."""
+    db = await migrated_database(request.param, tmp_path)
+    await db.close()
     settings = Settings(
-        var_dir=tmp_path, secret_key="x" * 40, send_rate="100000/10", open_rate="100000/60"
+        var_dir=tmp_path,
+        database_url=db.url,
+        secret_key="x" * 40,
+        send_rate="100000/10",
+        open_rate="100000/60",
     )
-    await asyncio.to_thread(upgrade, settings.resolved_database_url)
     svc = build_services(settings)
     yield svc
     await svc.db.close()

@@ -7,11 +7,9 @@ import asyncio
 import base64
 import hashlib
 import json
-import sqlite3
 import time
 import warnings
 from collections.abc import Callable
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +20,7 @@ import socketio
 from jwt.warnings import InsecureKeyLengthWarning
 
 from tests.support.clients import PASSWORD, Api, Person, World, unique
+from tests.support.databases import query_node
 from tests.support.server import TEST_ENV, RunningServer
 
 SECRET = TEST_ENV["RAASEL_SECRET_KEY"]
@@ -100,19 +99,19 @@ async def test_register_then_log_in(world: World) -> None:
 async def test_secrets_are_stored_hashed(world: World) -> None:
     """The database keeps an argon2id hash of the password and a digest of refresh tokens."""
     person = await world.individual()
-    path = world.server.var_dir / "raasel.sqlite3"
-    if not path.exists():
-        pytest.skip("the node does not run on its embedded SQLite database")
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        (password_hash,) = db.execute(
-            "SELECT password_hash FROM users WHERE id = ?", (person.user_id,)
-        ).fetchone()
-        digests = [
-            row[0]
-            for row in db.execute(
-                "SELECT token_digest FROM refresh_tokens WHERE user_id = ?", (person.user_id,)
-            )
-        ]
+    var_dir = world.server.var_dir
+    [(password_hash,)] = query_node(
+        var_dir, "SELECT password_hash FROM users WHERE id = :id", id=person.user_id
+    )
+    digests = [
+        row[0]
+        for row in query_node(
+            var_dir,
+            "SELECT token_digest FROM refresh_tokens WHERE user_id = :id",
+            id=person.user_id,
+        )
+    ]
+    assert isinstance(password_hash, str)
     assert password_hash.startswith("$argon2id$") and PASSWORD not in password_hash
     refresh = person.session["refresh_token"]
     assert digests == [hashlib.sha256(refresh.encode()).hexdigest()]

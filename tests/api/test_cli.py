@@ -7,11 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.databases import node_database_env
 from tests.support.server import ROOT
 
 
 def raasel(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"RAASEL_VAR_DIR": str(var_dir), "RAASEL_LOG_LEVEL": "warning"}
+    env = (
+        os.environ
+        | node_database_env(var_dir)
+        | {"RAASEL_VAR_DIR": str(var_dir), "RAASEL_LOG_LEVEL": "warning"}
+    )
     return subprocess.run(
         [sys.executable, "-m", "raasel.cli", *args],
         cwd=ROOT,

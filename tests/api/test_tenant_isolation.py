@@ -179,6 +179,8 @@ BODIES: dict[str, Body] = {
     "AssignBody": lambda s, p: {"agent_id": p.user_id},
     "TransferBody": lambda s, p: {"agent_id": p.user_id},
     "EscalateBody": lambda s, p: {"supervisor_id": p.user_id},
+    # Routing inside the prober's own organization (across organizations needs plan plus).
+    "RouteBody": lambda s, p: {"text": "billing question", "org_id": p.session["org_id"]},
 }
 
 # Ends the prober's own session; tests/api/test_auth.py covers it.

@@ -1,18 +1,77 @@
-"""The ephemeral-state contract (memory now; Redis joins with the scale-out issue)."""
+"""The ephemeral-state contract, run against every back end (memory and Redis).
+
+Redis is expected at ``RAASEL_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``), as on
+CI; an unreachable Redis fails these tests rather than skipping them. Each test uses its
+own key prefix, so runs sharing one Redis never see each other's keys.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from redis import asyncio as aioredis
 
 from raasel.lib.rates import Rate
 from raasel.storage.ephemeral import EphemeralState, MemoryEphemeralState
+from raasel.storage.redis_ephemeral import RedisEphemeralState
+
+REDIS_URL = os.environ.get("RAASEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+MakeNode = Callable[..., Awaitable[RedisEphemeralState]]
 
 
-@pytest.fixture(params=["memory"])
-async def state(request: pytest.FixtureRequest) -> AsyncIterator[EphemeralState]:
-    backend = MemoryEphemeralState()
+async def require_redis() -> None:
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        pytest.fail(
+            f"Redis is required at {REDIS_URL} (set RAASEL_TEST_REDIS_URL; .ci/run starts "
+            f"one): {type(exc).__name__}: {exc}"
+        )
+    finally:
+        await client.aclose()
+
+
+async def drop_prefix(prefix: str) -> None:
+    client = aioredis.Redis.from_url(REDIS_URL)
+    keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+async def redis_nodes() -> AsyncIterator[MakeNode]:
+    """Makes Redis back ends sharing one fresh prefix, as the nodes of one cluster would."""
+    prefix = f"raasel-test-{uuid.uuid4().hex[:12]}:"
+    made: list[RedisEphemeralState] = []
+
+    async def make(presence_ttl: float = 30.0) -> RedisEphemeralState:
+        if not made:
+            await require_redis()
+        node = RedisEphemeralState(REDIS_URL, prefix=prefix, presence_ttl=presence_ttl)
+        made.append(node)
+        return node
+
+    yield make
+    for node in made:
+        await node.close()
+    if made:
+        await drop_prefix(prefix)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def state(
+    request: pytest.FixtureRequest, redis_nodes: MakeNode
+) -> AsyncIterator[EphemeralState]:
+    backend: EphemeralState = (
+        MemoryEphemeralState() if request.param == "memory" else await redis_nodes()
+    )
     yield backend
     await backend.close()
 
@@ -20,8 +79,16 @@ async def state(request: pytest.FixtureRequest) -> AsyncIterator[EphemeralState]
 async def test_rate_limit_allows_then_refuses_per_key(state: EphemeralState) -> None:
     rate = Rate(3, 60)
     assert [await state.hit("k", rate) for _ in range(3)] == [0, 0, 0]
-    assert await state.hit("k", rate) > 0
+    assert 1 <= await state.hit("k", rate) <= 60
     assert await state.hit("other", rate) == 0
+
+
+async def test_rate_limit_window_expires(state: EphemeralState) -> None:
+    rate = Rate(1, 1)
+    assert await state.hit("w", rate) == 0
+    assert await state.hit("w", rate) == 1
+    await asyncio.sleep(1.1)  # a window of one second has certainly ended
+    assert await state.hit("w", rate) == 0
 
 
 async def test_connections_are_counted_per_key(state: EphemeralState) -> None:
@@ -31,9 +98,75 @@ async def test_connections_are_counted_per_key(state: EphemeralState) -> None:
     assert await state.connection_closed("a") == 1
     assert await state.connection_closed("a") == 0
     assert await state.connected(["a"]) == set()
+    assert await state.connected([]) == set()
 
 
 async def test_rotation_remembers_the_last_agent(state: EphemeralState) -> None:
     assert await state.rotation_get("g") is None
     await state.rotation_set("g", "42")
     assert await state.rotation_get("g") == "42"
+
+
+async def test_the_back_end_answers(state: EphemeralState) -> None:
+    assert await state.check() is None
+
+
+# Redis only: what several nodes sharing one Redis must see.
+
+
+async def test_nodes_share_counts_limits_and_rotation(redis_nodes: MakeNode) -> None:
+    one, two = await redis_nodes(), await redis_nodes()
+    assert await one.connection_opened("a") == 1
+    assert await two.connection_opened("a") == 2
+    assert await two.connected(["a", "b"]) == {"a"}
+    assert await one.connection_closed("a") == 1
+    assert await one.connected(["a"]) == {"a"}  # still open on node two
+    rate = Rate(2, 60)
+    assert [await one.hit("k", rate), await two.hit("k", rate)] == [0, 0]
+    assert await one.hit("k", rate) > 0
+    await one.rotation_set("g", "7")
+    assert await two.rotation_get("g") == "7"
+
+
+async def test_a_dead_nodes_connections_expire(redis_nodes: MakeNode) -> None:
+    killed, survivor = await redis_nodes(presence_ttl=1.0), await redis_nodes(presence_ttl=1.0)
+    await killed.connection_opened("a")
+    await survivor.connection_opened("b")
+    killed.stop_heartbeat()  # no clean-up, as after SIGKILL
+    await asyncio.sleep(1.2)
+    await survivor.beat()  # the survivor keeps beating
+    assert await survivor.connected(["a", "b"]) == {"b"}
+    assert await survivor.connection_opened("a") == 1
+
+
+async def test_a_clean_stop_leaves_at_once(redis_nodes: MakeNode) -> None:
+    leaving, staying = await redis_nodes(), await redis_nodes()
+    await leaving.connection_opened("a")
+    assert await staying.connected(["a"]) == {"a"}
+    await leaving.close()
+    assert await staying.connected(["a"]) == set()
+
+
+async def test_heartbeat_refills_an_emptied_redis(redis_nodes: MakeNode) -> None:
+    one, two = await redis_nodes(), await redis_nodes()
+    await one.connection_opened("a")
+    await drop_prefix(one._prefix)  # what a Redis restart without persistence leaves
+    assert await two.connected(["a"]) == set()
+    await one.beat()
+    assert await two.connected(["a"]) == {"a"}
+
+
+async def test_unreachable_redis_falls_back_to_this_node() -> None:
+    # Port 1 on loopback refuses at once: no timeout to wait for.
+    lost = RedisEphemeralState("redis://127.0.0.1:1/0", prefix="x:")
+    try:
+        assert await lost.check() == "ConnectionError"
+        assert await lost.hit("k", Rate(1, 60)) == 0
+        assert await lost.hit("k", Rate(1, 60)) > 0  # the in-process limiter still counts
+        assert await lost.connection_opened("a") == 1
+        assert await lost.connected(["a", "b"]) == {"a"}
+        await lost.rotation_set("g", "1")
+        assert await lost.rotation_get("g") == "1"
+    finally:
+        lost.stop_heartbeat()
+        await lost.close()

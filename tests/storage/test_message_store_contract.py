@@ -192,3 +192,65 @@ async def test_stored_fields_round_trip(message_store: MessageStore) -> None:
         partition(original.id), after_id=0, newest_id=original.id, limit=5, include_notes=True
     )
     assert back == original
+
+
+async def test_same_client_id_in_another_tenant_is_another_message(
+    message_store: MessageStore,
+) -> None:
+    base = lowest_id_at_ms(START_MS)
+    mine, created_mine = await message_store.append(message(base + 1, org=ORG, client="k"))
+    theirs, created_theirs = await message_store.append(
+        message(base + 2, org=OTHER_ORG, client="k")
+    )
+    other_conv, created_other = await message_store.append(
+        message(base + 3, conv="2002", client="k")
+    )
+    assert created_mine and created_theirs and created_other
+    assert (await message_store.find_by_client_id(ORG, CONV, "3001", "k")) == mine
+    assert (await message_store.find_by_client_id(OTHER_ORG, CONV, "3001", "k")) == theirs
+    assert (await message_store.find_by_client_id(ORG, "2002", "3001", "k")) == other_conv
+
+
+async def test_pages_across_an_exact_bucket_boundary(message_store: MessageStore) -> None:
+    boundary = lowest_id_at_ms((START_MS // BUCKET_MS + 1) * BUCKET_MS)
+    ids = [boundary - 2, boundary - 1, boundary, boundary + 1]
+    assert [bucket_of(i) for i in ids] == [bucket_of(boundary) - 1] * 2 + [bucket_of(boundary)] * 2
+    await fill(message_store, ids)
+    newest = await message_store.history(
+        partition(ids[0]), before_id=None, newest_id=ids[-1], limit=3, include_notes=True
+    )
+    assert [m.id for m in newest] == ids[:0:-1]
+    rest = await message_store.history(
+        partition(ids[0]), before_id=newest[-1].id, newest_id=ids[-1], limit=3, include_notes=True
+    )
+    assert [m.id for m in rest] == [ids[0]]
+    resync = await message_store.after(
+        partition(ids[0]), after_id=ids[1], newest_id=ids[-1], limit=10, include_notes=True
+    )
+    assert [m.id for m in resync] == ids[2:]
+
+
+async def test_cursors_at_the_ends_return_nothing(message_store: MessageStore) -> None:
+    ids = ids_across_buckets()
+    await fill(message_store, ids)
+    assert (
+        await message_store.after(
+            partition(ids[0]), after_id=ids[-1], newest_id=ids[-1], limit=10, include_notes=True
+        )
+        == []
+    )
+    assert (
+        await message_store.history(
+            partition(ids[0]), before_id=ids[0], newest_id=ids[-1], limit=10, include_notes=True
+        )
+        == []
+    )
+
+
+async def test_messages_without_attachment_round_trip_as_none(
+    message_store: MessageStore,
+) -> None:
+    plain = message(lowest_id_at_ms(START_MS) + 9)
+    stored, _ = await message_store.append(plain)
+    found = await message_store.find_by_client_id(ORG, CONV, "3001", plain.client_id)
+    assert stored.attachment_id is None and found == plain

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.databases import node_database_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Generous limits for the shared test node; rate-limit tests start their own node.
@@ -28,6 +30,8 @@ TEST_ENV = {
     "RAASEL_TYPING_TTL_SECONDS": "1.5",
     "RAASEL_LOG_LEVEL": "warning",
     "RAASEL_SECRET_KEY": "test-secret-key-of-sufficient-length-0123456789",
+    # Tests sign billing webhooks locally with it (tests/api/test_billing.py).
+    "RAASEL_BILLING_WEBHOOK_SECRET": "whsec_test_raasel_local_0123456789",
 }
 
 
@@ -59,9 +63,11 @@ class RunningServer:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
     def start(self, timeout: float = 30.0) -> None:
+        database = {} if "RAASEL_DATABASE_URL" in self.env else node_database_env(self.var_dir)
         env = (
             os.environ.copy()
             | TEST_ENV
+            | database
             | self.env
             | {
                 "RAASEL_VAR_DIR": str(self.var_dir),

@@ -6,7 +6,9 @@ Policies per dispatch group:
 - ``manual``: nobody is chosen; agents claim from the queue, first claim wins.
 An agent is eligible when active, set "online", connected, and under capacity.
 Assignments are conditional updates (``WHERE status = 'queued'``), so two claims of
-one conversation cannot both win.
+one conversation cannot both win. On PostgreSQL, where several nodes write at once,
+routing also locks the group's memberships (loads are counted one router at a time)
+and drains the queue with ``SKIP LOCKED`` (docs/decisions.md, "Assignment state").
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ async def eligible_agents(
     """Agents of the group who may take one more conversation now, with their load."""
     members = [
         m
-        for m in await people.group_members_of(conn, group_id)
+        for m in await people.group_members_of(conn, group_id, lock=True)
         if m.availability == Availability.ONLINE
     ]
     connected = await svc.ephemeral.connected([presence_key(org_id, m.user_id) for m in members])
@@ -101,7 +103,7 @@ async def drain_group(
 ) -> list[tuple[Conversation, Conversation]]:
     """Assign queued conversations in arrival order while someone is eligible."""
     assigned = []
-    for queued in await conversations.queued_in_group(conn, org_id, group_id):
+    for queued in await conversations.queued_in_group(conn, org_id, group_id, claim=True):
         agent_id = await choose_agent(conn, svc, org_id, group_id)
         if agent_id is None:
             break

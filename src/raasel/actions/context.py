@@ -7,6 +7,7 @@ from typing import Any
 
 from raasel.config import Settings
 from raasel.domain import ROLE_RANK, Role, UserKind
+from raasel.search.catalog import DirectoryCache
 from raasel.storage.attachment_files import LocalAttachmentFiles
 from raasel.storage.database import Database
 from raasel.storage.ephemeral import EphemeralState
@@ -20,6 +21,8 @@ class Services:
     messages: MessageStore
     ephemeral: EphemeralState
     files: LocalAttachmentFiles
+    # The directory's in-memory search index of this process (actions/directory.py).
+    directory: DirectoryCache = field(default_factory=lambda: DirectoryCache())
 
 
 @dataclass(frozen=True, slots=True)

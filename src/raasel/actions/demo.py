@@ -1,6 +1,11 @@
-"""Demo data for ``make run``: the Acme organization, its team and a customer."""
+"""Demo data for ``make run``: the Acme organization, its team, a customer, and a directory
+of organizations (those of the routing evaluation data set)."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -125,6 +130,67 @@ async def seed_demo(svc: Services) -> bool:
                 "created_at": now,
             },
         )
+        await _seed_directory(conn)
         return True
 
     return await svc.db.write(work)
+
+
+# The routing evaluation's organizations give the demo a realistic directory.
+DIRECTORY_FILE = (
+    Path(__file__).resolve().parents[3] / "data" / "routing-eval" / "organizations.json"
+)
+DIRECTORY_OWNER = "directory@demo.example"
+PROMOTED_DEMO = {"northwind-bank", "aeroverde-airlines"}  # to show the promoted boost
+
+
+async def _seed_directory(conn: AsyncConnection) -> None:
+    """One owner account for all of them; some promoted. Skipped outside a source tree."""
+    if not DIRECTORY_FILE.exists():
+        return
+    entries: list[dict[str, Any]] = json.loads(DIRECTORY_FILE.read_text(encoding="utf-8"))
+    now = utcnow()
+    owner_id = new_str_id()
+    await people.insert_user(
+        conn,
+        {
+            "id": owner_id,
+            "email": DIRECTORY_OWNER,
+            "password_hash": passwords.hash_password(DEMO_PASSWORD),
+            "display_name": "Directory Owner",
+            "kind": UserKind.PERSON,
+            "plan": Plan.FREE,
+            "created_at": now,
+        },
+    )
+    for entry in entries:
+        org_id = await create_org_with_owner(
+            conn,
+            owner_id,
+            {
+                "slug": entry["slug"],
+                "name": entry["name"],
+                "description": entry["description"],
+                "category": entry["category"],
+                "domains": [entry["domain"]],
+                "tags": entry["tags"],
+                "languages": entry["languages"],
+            },
+        )
+        if entry["slug"] in PROMOTED_DEMO:
+            await organizations.update_org(conn, org_id, {"plan": Plan.PROMOTED})
+        for group in entry["groups"]:
+            await organizations.insert_group(
+                conn,
+                {
+                    "id": new_str_id(),
+                    "org_id": org_id,
+                    "slug": group["slug"],
+                    "name": group["name"],
+                    "description": group["description"],
+                    "policy": RoutingPolicy.ROUND_ROBIN,
+                    "business_hours": None,
+                    "is_default": False,
+                    "created_at": now,
+                },
+            )

@@ -15,3 +15,13 @@ async def check_ready(svc: Services) -> dict[str, str]:
     except Exception as exc:
         problems["database"] = type(exc).__name__
     return problems
+
+
+async def check_degraded(svc: Services) -> dict[str, str]:
+    """Shared state this node can work without: reported, but the node stays ready.
+
+    Without Redis a node still stores and acknowledges every send; only other nodes'
+    live events and the shared counters pause (docs/decisions.md, "Redis").
+    """
+    problem = await svc.ephemeral.check()
+    return {"redis": problem} if problem else {}

@@ -18,6 +18,7 @@ from raasel.actions.assignment import (
 )
 from raasel.actions.context import Actor, Event, Outcome, Services
 from raasel.actions.conversation_events import conversation_updated, queue_events
+from raasel.actions.directory import route_first_message
 from raasel.actions.limits import check_rate
 from raasel.actions.messages import append_message
 from raasel.actions.views import conversation_view
@@ -57,6 +58,9 @@ async def do_open_conversation(
     if actor.is_visitor and actor.org_id != org_id:
         raise NotFound("organization not found")
     await check_rate(svc, "open", f"user:{actor.user_id}", f"ip:{client_ip}")
+    # Without a group, the AI router picks one from the first message when it is confident
+    # enough; otherwise the organization's default group takes it (docs/protocol.md).
+    routed = None if group_id is not None else await route_first_message(svc, org_id, text)
 
     async def work(conn: AsyncConnection) -> tuple[Conversation, bool]:
         org = await organizations.get_org(conn, org_id)
@@ -65,7 +69,10 @@ async def do_open_conversation(
         if group_id is not None:
             group = await organizations.get_group(conn, org.id, group_id)
         else:
-            group = await organizations.default_group(conn, org.id)
+            group = None
+            if routed is not None and routed.group_id is not None:
+                group = await organizations.get_group(conn, org.id, routed.group_id)
+            group = group or await organizations.default_group(conn, org.id)
         if group is None:
             raise NotFound("group not found")
         now = utcnow()
@@ -122,6 +129,15 @@ async def do_open_conversation(
         current = await conversations.find_conversation(conn, conversation.id)
         assert current is not None
         view = await _view(conn, current, Side.CUSTOMER)
+        if routed is not None and current.group_id is not None:
+            group = await organizations.get_group(conn, current.org_id, current.group_id)
+            view["routing"] = {
+                "group": {"id": group.id, "name": group.name} if group else None,
+                "is_auto_routed": routed.group_id is not None
+                and routed.group_id == current.group_id,
+                "confidence": routed.confidence,
+                "reason": routed.reason,
+            }
     return Outcome({"conversation": view, "message": first.result}, first.events + events)
 
 

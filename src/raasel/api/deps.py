@@ -30,6 +30,16 @@ async def get_actor(
     return await resolve_actor(get_services(request), credentials.credentials)
 
 
+async def get_optional_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor | None:
+    """The caller if a bearer token came (it must then be valid), else None (public routes)."""
+    if credentials is None:
+        return None
+    return await resolve_actor(get_services(request), credentials.credentials)
+
+
 def get_bus(request: Request) -> EventBus:
     bus: EventBus = request.app.state.bus
     return bus
@@ -46,6 +56,7 @@ def client_ip(request: Request) -> str:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+OptionalActorDep = Annotated[Actor | None, Depends(get_optional_actor)]
 ClientIp = Annotated[str, Depends(client_ip)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 SocketsDep = Annotated[SocketApi, Depends(get_sockets)]

@@ -13,6 +13,10 @@ _CSP = (
     "img-src 'self' data: blob:; connect-src 'self' wss:; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'; object-src 'none'"
 )
+# The widget's frame (web/widget.html) is the one page other sites may embed: any site
+# that adds the <script src=".../widget.js"> tag shows it in an iframe (docs/decisions.md).
+EMBEDDABLE_PATHS = frozenset({"/widget.html"})
+_EMBED_CSP = _CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 
 
 class SecurityHeaders:
@@ -26,6 +30,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        is_embeddable = scope["path"] in EMBEDDABLE_PATHS
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
@@ -35,9 +41,11 @@ class SecurityHeaders:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY"),
-                    (b"content-security-policy", _CSP.encode()),
+                    (b"content-security-policy", (_EMBED_CSP if is_embeddable else _CSP).encode()),
                     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
                 ):
+                    if is_embeddable and name == b"x-frame-options":
+                        continue
                     if name not in present:
                         headers.append((name, value))
                 message["headers"] = headers

@@ -1,4 +1,4 @@
-"""Publishes committed events to Socket.IO rooms (in-process, or through Redis later)."""
+"""Publishes committed events to Socket.IO rooms (in-process, or through Redis: redis_fanout)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Ephemeral state: rate-limit counters, connection presence, assignment rotation.
 
 Losing it loses nothing that matters (the store is the truth), so it lives in memory
-on one node and in Redis when several nodes share it (scale-out issue).
+on one node and in Redis when several nodes share it (``redis_ephemeral.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ class EphemeralState(abc.ABC):
 
     @abc.abstractmethod
     async def rotation_set(self, group_id: str, user_id: str) -> None: ...
+
+    async def check(self) -> str | None:
+        """Why the back end cannot be reached (for /readyz), or None when it answers."""
+        return None
 
     async def close(self) -> None:
         """Release connections (the Redis back end overrides this)."""

@@ -1,11 +1,15 @@
-"""Apply the Alembic migrations (``raasel migrate``), configured in code, not an ini file."""
+"""Apply the migrations (``raasel migrate``): Alembic configured in code, and the CQL schema."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
+
+if TYPE_CHECKING:
+    from raasel.config import Settings
 
 _HERE = Path(__file__).resolve().parent / "migrations"
 
@@ -24,3 +28,16 @@ def upgrade(database_url: str) -> None:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), "head")
+
+
+def upgrade_all(settings: Settings) -> list[str]:
+    """Migrate every store the settings use: SQL (Alembic), and the CQL schema if chosen."""
+    upgrade(settings.resolved_database_url)
+    done = ["database"]
+    if settings.message_store == "cassandra":
+        from raasel.storage import cassandra_schema
+        from raasel.storage.cassandra_session import CassandraOptions
+
+        cassandra_schema.upgrade(CassandraOptions.from_settings(settings))
+        done.append(f"cassandra keyspace {settings.cassandra_keyspace}")
+    return done

@@ -224,3 +224,19 @@ audit_log = Table(
     Column("created_at", TS, nullable=False),
     Index("ix_audit_org", "org_id", "id"),
 )
+
+# Billing webhook events (Stripe-style), each processed once: the id is the key. The
+# subject's newest applied event wins, so a late-delivered older event changes nothing.
+billing_events = Table(
+    "billing_events",
+    metadata,
+    Column("event_id", String(255), primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("subject_kind", String(16), nullable=True),  # "org" | "user"
+    Column("subject_id", ID, nullable=True),
+    Column("plan", String(16), nullable=True),
+    Column("outcome", String(32), nullable=False),  # applied | ignored | stale | unknown_subject
+    Column("event_created", TS, nullable=False),
+    Column("processed_at", TS, nullable=False),
+    Index("ix_billing_events_subject", "subject_kind", "subject_id", "event_created"),
+)

@@ -94,12 +94,23 @@ async def list_for_org(
     ]
 
 
-async def queued_in_group(conn: AsyncConnection, org_id: str, group_id: str) -> list[Conversation]:
+async def queued_in_group(
+    conn: AsyncConnection, org_id: str, group_id: str, *, claim: bool = False
+) -> list[Conversation]:
+    """The group's queue in arrival order.
+
+    ``claim`` locks the rows for this transaction and skips rows another transaction
+    holds (PostgreSQL ``FOR UPDATE SKIP LOCKED``): nodes draining one queue at once take
+    different conversations instead of waiting for, then losing, the same ones.
+    SQLite has one writer and ignores the clause.
+    """
     query = (
         select(c)
         .where(c.c.org_id == org_id, c.c.group_id == group_id, c.c.status == "queued")
         .order_by(c.c.queued_at, c.c.id)
     )
+    if claim:
+        query = query.with_for_update(skip_locked=True)
     return [Conversation.from_row(r) for r in (await conn.execute(query)).all()]
 
 

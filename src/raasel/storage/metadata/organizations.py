@@ -21,6 +21,11 @@ async def get_org(conn: AsyncConnection, org_id: str) -> Organization | None:
     return Organization.from_row(row) if row else None
 
 
+async def get_orgs(conn: AsyncConnection, org_ids: list[str]) -> list[Organization]:
+    rows = (await conn.execute(select(o).where(o.c.id.in_(org_ids)))).all()
+    return [Organization.from_row(r) for r in rows]
+
+
 async def get_org_by_slug(conn: AsyncConnection, slug: str) -> Organization | None:
     row = (await conn.execute(select(o).where(o.c.slug == slug))).first()
     return Organization.from_row(row) if row else None

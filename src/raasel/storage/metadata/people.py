@@ -90,12 +90,22 @@ async def groups_by_member(conn: AsyncConnection, org_id: str) -> dict[str, list
     return result
 
 
-async def group_members_of(conn: AsyncConnection, group_id: str) -> list[Membership]:
-    """Active memberships of the agents in ``group_id``."""
+async def group_members_of(
+    conn: AsyncConnection, group_id: str, *, lock: bool = False
+) -> list[Membership]:
+    """Active memberships of the agents in ``group_id``.
+
+    ``lock`` takes their rows (PostgreSQL ``FOR UPDATE``, in user-id order so lockers
+    never deadlock each other) until commit: an assignment updates the chosen agent's
+    row, so two nodes routing to the same agents count loads one after the other.
+    SQLite has one writer and ignores the clause.
+    """
     query = (
         select(m)
         .join(gm, (gm.c.user_id == m.c.user_id) & (gm.c.org_id == m.c.org_id))
         .where(gm.c.group_id == group_id, m.c.is_active.is_(True))
         .order_by(m.c.user_id)
     )
+    if lock:
+        query = query.with_for_update(of=m)
     return [Membership.from_row(r) for r in (await conn.execute(query)).all()]

@@ -1,0 +1,256 @@
+"""Questions asked of a snapshot: search organizations, search groups, route a request.
+
+Scores follow ``ranking.py``; each answer says why ("matches: refunds, double charges").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from raasel.search import ranking, text
+from raasel.search.index import DirectoryIndex, GroupEntry, OrgEntry, Query, top_positions
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+# A result one of whose groups' descriptions is this close in meaning passes the search
+# filter without sharing a word. (Not the organization's profile: it holds identifiers,
+# slugs and domains, whose rare tokens dominate a static embedding.)
+SEMANTIC_MATCH = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class GroupHit:
+    org: OrgEntry
+    group: GroupEntry
+    score: float
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrgHit:
+    org: OrgEntry
+    score: float
+    confidence: float
+    reason: str
+    groups: list[GroupHit] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    groups: list[GroupHit]
+    orgs: list[OrgHit]
+    confidence: float
+    is_confident: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    category: str | None = None
+    language: str | None = None
+
+    def mask(self, index: DirectoryIndex) -> npt.NDArray[np.bool_]:
+        keep = index.is_listed.copy()
+        if self.category:
+            wanted = self.category.lower()
+            keep &= np.array([o.category.lower() == wanted for o in index.orgs], dtype=np.bool_)
+        if self.language:
+            keep &= np.array([self.language in o.languages for o in index.orgs], dtype=np.bool_)
+        return keep
+
+
+def route(
+    index: DirectoryIndex, query: Query, *, org_id: str | None = None, limit: int = 3
+) -> Routing:
+    """The best groups for a request: inside ``org_id``, or across every listed organization."""
+    if org_id is not None:
+        position = index.org_position.get(org_id)
+        if position is None:
+            return Routing([], [], 0.0, False)
+        candidates = index.groups_of(position)
+        rel, _ = index.group_relevance(query, candidates)
+        return _routing(index, query, candidates, rel, limit, with_orgs=False)
+    keep = Filters().mask(index)
+    candidates = np.flatnonzero(keep[index.group_org])
+    rel = _global_group_scores(index, query, candidates)
+    return _routing(index, query, candidates, rel, limit, with_orgs=True)
+
+
+def search_groups(
+    index: DirectoryIndex, query: Query, filters: Filters, limit: int
+) -> list[GroupHit]:
+    """Groups of listed organizations matching ``query`` (the plan-plus search)."""
+    if not query.words and query.vector is None:
+        return []
+    keep = filters.mask(index)
+    candidates = np.flatnonzero(keep[index.group_org])
+    rel = _global_group_scores(index, query, candidates)
+    org_cover, group_cover = _coverage(index, query)
+    cover = np.maximum(group_cover[candidates], org_cover[index.group_org[candidates]])
+    meaning = index.semantic_only(query)
+    close = meaning[1][candidates] if meaning is not None else None
+    passes = _passes(query, cover, close)
+    candidates, rel = candidates[passes], rel[passes]
+    routing = _routing(index, query, candidates, rel, limit, with_orgs=False)
+    return routing.groups
+
+
+def search_orgs(index: DirectoryIndex, query: Query, filters: Filters, limit: int) -> list[OrgHit]:
+    """Listed organizations matching ``query`` by their profile or by what a group handles."""
+    keep = filters.mask(index)
+    if not query.words:
+        listed = [i for i in np.flatnonzero(keep)]
+        listed.sort(key=lambda i: (not index.is_promoted[i], index.orgs[i].name.lower()))
+        return [OrgHit(index.orgs[i], 0.0, 0.0, "") for i in listed[:limit]]
+    org_rel, _ = index.org_relevance(query)
+    # Whole-description similarity is enough to rank organizations; phrases are for routing.
+    group_rel, _ = index.group_relevance(query, refine=0)
+    best_group = index.max_per_org(group_rel)
+    rel = np.maximum(org_rel, ranking.with_org(best_group, org_rel))
+    org_cover, _ = _coverage(index, query)
+    meaning = index.semantic_only(query)
+    close = None
+    if meaning is not None:
+        close = index.max_per_org(meaning[1])
+    keep &= _passes(query, org_cover, close)
+    candidates = np.flatnonzero(keep)
+    final = ranking.promoted(rel[candidates], index.is_promoted[candidates])
+    order = candidates[top_positions(final, limit)]
+    conf = ranking.confidences(final)
+    conf_of = dict(zip(candidates.tolist(), conf.tolist(), strict=True))
+    best_groups = {}
+    for position in order:
+        groups = index.groups_of(int(position))
+        if len(groups):
+            best_groups[int(position)] = int(groups[np.argmax(group_rel[groups])])
+    index.builder.phrases_for([index.groups[g] for g in best_groups.values()])  # one batch
+    hits = []
+    for position in order:
+        org = index.orgs[position]
+        best = best_groups.get(int(position))
+        reason = explain(index, query, index.groups[best], org) if best is not None else ""
+        hits.append(
+            OrgHit(org, round(float(rel[position]), 4), round(conf_of[int(position)], 4), reason)
+        )
+    return hits
+
+
+def _global_group_scores(index: DirectoryIndex, query: Query, candidates: IntArray) -> FloatArray:
+    org_rel, _ = index.org_relevance(query)
+    group_rel, _ = index.group_relevance(query, candidates)
+    return ranking.with_org(group_rel, org_rel[index.group_org[candidates]])
+
+
+def _coverage(index: DirectoryIndex, query: Query) -> tuple[FloatArray, FloatArray]:
+    """Share of the query's words found in each organization (its profile or any group)
+    and in each group (its text or its organization's profile)."""
+    org_cover = np.zeros(len(index.orgs), dtype=np.float32)
+    group_cover = np.zeros(len(index.groups), dtype=np.float32)
+    if not query.words:
+        return org_cover, group_cover
+    for word in query.words:
+        orgs, groups = index.documents_with(word)
+        in_org = np.zeros(len(index.orgs), dtype=np.bool_)
+        in_org[orgs] = True
+        in_group = np.zeros(len(index.groups), dtype=np.bool_)
+        in_group[groups] = True
+        in_group |= in_org[index.group_org]
+        in_org[index.group_org[groups]] = True
+        org_cover += in_org
+        group_cover += in_group
+    count = np.float32(len(query.words))
+    return org_cover / count, group_cover / count
+
+
+def _passes(query: Query, cover: FloatArray, semantic: FloatArray | None) -> npt.NDArray[np.bool_]:
+    """A search result shares every word of a short query, half of a longer one, or is
+    very close in meaning by itself."""
+    needed = 1.0 if len(query.words) <= 2 else 0.5
+    passes = cover >= needed - 1e-6
+    if semantic is not None:
+        passes |= semantic >= SEMANTIC_MATCH
+    return passes
+
+
+def _routing(
+    index: DirectoryIndex,
+    query: Query,
+    candidates: IntArray,
+    rel: FloatArray,
+    limit: int,
+    *,
+    with_orgs: bool,
+) -> Routing:
+    evidence = rel > 0  # a candidate nothing points to is no recommendation
+    candidates, rel = candidates[evidence], rel[evidence]
+    if len(candidates) == 0:
+        return Routing([], [], 0.0, False)
+    orgs_of = index.group_org[candidates]
+    final = ranking.promoted(rel, index.is_promoted[orgs_of]) if with_orgs else rel
+    conf = ranking.confidences(final)
+    # Enough of the best to find ``limit`` distinct organizations in all but odd cases.
+    order = top_positions(final, limit * 20 if with_orgs else limit)
+    index.builder.phrases_for([index.groups[int(candidates[i])] for i in order[:limit]])
+    hits = []
+    for local in order[:limit]:
+        group = index.groups[int(candidates[local])]
+        org = index.orgs[int(orgs_of[local])]
+        hits.append(
+            GroupHit(
+                org,
+                group,
+                round(float(rel[local]), 4),
+                round(float(conf[local]), 4),
+                explain(index, query, group, org),
+            )
+        )
+    org_hits: list[OrgHit] = []
+    if with_orgs:
+        seen: dict[int, OrgHit] = {}
+        for local in order:
+            position = int(orgs_of[local])
+            if position in seen:
+                continue
+            share = float(conf[orgs_of == position].sum())
+            group = index.groups[int(candidates[local])]
+            seen[position] = OrgHit(
+                index.orgs[position],
+                round(float(rel[local]), 4),
+                round(share, 4),
+                explain(index, query, group, index.orgs[position]),
+            )
+            if len(seen) == limit:
+                break
+        org_hits = list(seen.values())
+    top = float(conf[order[0]])
+    return Routing(hits, org_hits, round(top, 4), top >= ranking.AUTO_ROUTE_THRESHOLD)
+
+
+def explain(index: DirectoryIndex, query: Query, group: GroupEntry, org: OrgEntry) -> str:
+    """A one-line reason a person can read: the group's topics closest to the request."""
+    phrases, vectors = index.builder.phrases_of(group)
+    words = set(query.words)
+    scored: list[tuple[float, str]] = []
+    for i, phrase in enumerate(phrases):
+        shared = len(words & set(text.terms(phrase)))
+        closeness = (
+            float(vectors[i] @ query.vector)
+            if vectors is not None and query.vector is not None
+            else 0.0
+        )
+        if shared or closeness > 0.3:
+            scored.append((shared + closeness, phrase))
+    scored.sort(key=lambda s: -s[0])
+    topics = [_short(p) for _, p in scored[:2]]
+    if not topics:
+        return f"no close match; {group.name} at {org.name}"
+    return "matches: " + ", ".join(topics)
+
+
+def _short(phrase: str, limit: int = 48) -> str:
+    phrase = " ".join(phrase.split())
+    return phrase if len(phrase) <= limit else phrase[: limit - 1].rstrip() + "…"

@@ -1,0 +1,289 @@
+"""Ephemeral state in Redis, shared by every node (``RAASEL_REDIS_URL``).
+
+- Rate-limit windows: one counter per key and window, checked and incremented by one
+  Lua script (atomic), expiring with the window.
+- Connection presence: each node is the truth for its own sockets. It keeps its counts in
+  memory and mirrors them into a hash of its own, ``presence:node:{incarnation}``, whose
+  expiry a heartbeat keeps pushing back. A node that dies stops beating, so its
+  connections vanish after ``presence_ttl`` seconds; a Redis that restarts empty is
+  refilled by the next heartbeat. A sorted set lists the live incarnations by deadline.
+- Rotation pointers: one key per group, kept for a day.
+
+When Redis does not answer, every call falls back to this node's own view (its
+connections, an in-process rate limiter and rotation) and logs, instead of failing the
+caller: a send must still be stored and acknowledged (docs/decisions.md, "Redis").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+import structlog
+from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from raasel.lib.rates import Rate
+from raasel.storage.ephemeral import EphemeralState, MemoryEphemeralState
+
+log = structlog.get_logger(__name__)
+
+ROTATION_TTL_SECONDS = 24 * 3600
+# After a failure, use the local fallback for this long before asking Redis again, so an
+# outage costs one timeout per second rather than one per call.
+RETRY_AFTER_FAILURE_SECONDS = 1.0
+
+# KEYS[1] counter. ARGV: limit, window seconds. Returns 0 (counted) or seconds to wait.
+_HIT = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[1]) then
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl < 0 then
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+    ttl = tonumber(ARGV[2])
+  end
+  if ttl < 1 then ttl = 1 end
+  return ttl
+end
+if redis.call('INCR', KEYS[1]) == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# Shared by the presence scripts: the clock, and the live incarnations (expired ones pruned).
+_LIVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local function total(key)
+  local sum = 0
+  for _, inc in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    sum = sum + tonumber(redis.call('HGET', ARGV[3] .. inc, key) or '0')
+  end
+  return sum
+end
+"""
+
+# KEYS[1] live set, KEYS[2] this node's hash. ARGV: incarnation, ttl ms, hash prefix,
+# presence key, this node's count for it. Returns the count over every live node.
+_SET_COUNT = (
+    _LIVE
+    + """
+if tonumber(ARGV[5]) > 0 then
+  redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+else
+  redis.call('HDEL', KEYS[2], ARGV[4])
+end
+redis.call('PEXPIRE', KEYS[2], ttl)
+return total(ARGV[4])
+"""
+)
+
+# Same KEYS and first three ARGV; then the presence keys. Returns those connected anywhere.
+_CONNECTED = (
+    _LIVE
+    + """
+local found = {}
+for i = 4, #ARGV do
+  if total(ARGV[i]) > 0 then found[#found + 1] = ARGV[i] end
+end
+return found
+"""
+)
+
+# Same KEYS and first three ARGV; then key, count pairs: rewrites this node's whole hash.
+_HEARTBEAT = (
+    _LIVE
+    + """
+redis.call('DEL', KEYS[2])
+for i = 4, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+redis.call('PEXPIRE', KEYS[2], ttl)
+return 1
+"""
+)
+
+
+class RedisEphemeralState(EphemeralState):
+    """Rate limits, presence and rotation shared by all nodes through one Redis."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "raasel:",
+        presence_ttl: float = 30.0,
+        timeout: float = 1.0,
+    ) -> None:
+        self._redis: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
+            decode_responses=True,
+        )
+        self._prefix = prefix
+        # The hash tag keeps every presence key in one cluster slot, as the scripts need.
+        self._presence = f"{prefix}{{presence}}:"
+        self._incarnation = uuid.uuid4().hex
+        self._ttl_ms = max(int(presence_ttl * 1000), 1000)
+        self._local: Counter[str] = Counter()
+        self._lock = asyncio.Lock()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._is_registered = False  # has this node written presence (and so beats)?
+        self._fallback = MemoryEphemeralState()
+        self._down_until = 0.0
+        self._hit = self._redis.register_script(_HIT)
+        self._set_count = self._redis.register_script(_SET_COUNT)
+        self._connected = self._redis.register_script(_CONNECTED)
+        self._beat = self._redis.register_script(_HEARTBEAT)
+
+    # -- failure handling ---------------------------------------------------------------
+
+    def _is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _failed(self, operation: str, exc: BaseException) -> None:
+        if not self._is_down():
+            log.warning("redis unavailable", operation=operation, error=type(exc).__name__)
+        self._down_until = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
+
+    async def check(self) -> str | None:
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as exc:
+            return type(exc).__name__
+        return None
+
+    # -- rate limits ----------------------------------------------------------------------
+
+    async def hit(self, key: str, rate: Rate) -> int:
+        if not self._is_down():
+            try:
+                wait = await self._hit(
+                    keys=[f"{self._prefix}rate:{key}"], args=[rate.count, rate.window_seconds]
+                )
+                return int(wait)
+            except (RedisError, OSError) as exc:
+                self._failed("hit", exc)
+        return await self._fallback.hit(key, rate)
+
+    # -- presence -------------------------------------------------------------------------
+
+    def _presence_keys(self) -> list[str]:
+        return [f"{self._presence}live", f"{self._presence}node:{self._incarnation}"]
+
+    def _presence_args(self) -> list[Any]:
+        return [self._incarnation, self._ttl_ms, f"{self._presence}node:"]
+
+    async def _publish_count(self, user_id: str) -> int:
+        local = self._local[user_id]
+        if local <= 0:
+            del self._local[user_id]
+        self._ensure_heartbeat()
+        if self._is_down():
+            return max(local, 0)
+        try:
+            async with self._lock:  # keeps this node's writes for one key in order
+                total = await self._set_count(
+                    keys=self._presence_keys(),
+                    args=[*self._presence_args(), user_id, self._local[user_id]],
+                )
+            return int(total)
+        except (RedisError, OSError) as exc:
+            self._failed("presence", exc)
+            return max(local, 0)
+
+    async def connection_opened(self, user_id: str) -> int:
+        self._local[user_id] += 1
+        return await self._publish_count(user_id)
+
+    async def connection_closed(self, user_id: str) -> int:
+        self._local[user_id] -= 1
+        return await self._publish_count(user_id)
+
+    async def connected(self, user_ids: list[str]) -> set[str]:
+        here = {u for u in user_ids if self._local[u] > 0}
+        if not user_ids or self._is_down():
+            return here
+        try:
+            found = await self._connected(
+                keys=self._presence_keys(), args=[*self._presence_args(), *user_ids]
+            )
+        except (RedisError, OSError) as exc:
+            self._failed("presence", exc)
+            return here
+        return here | set(found)
+
+    def _ensure_heartbeat(self) -> None:
+        self._is_registered = True
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
+
+    async def _heartbeat_loop(self) -> None:
+        """Every third of the TTL, rewrite this node's counts and push its expiry back."""
+        while True:
+            await asyncio.sleep(self._ttl_ms / 3000)
+            try:
+                await self.beat()
+            except (RedisError, OSError) as exc:
+                self._failed("heartbeat", exc)
+
+    async def beat(self) -> None:
+        """One heartbeat (the loop calls it; tests call it to skip the wait)."""
+        pairs = [item for key, n in self._local.items() if n > 0 for item in (key, n)]
+        async with self._lock:
+            await self._beat(keys=self._presence_keys(), args=[*self._presence_args(), *pairs])
+
+    def stop_heartbeat(self) -> None:
+        """Stop beating without cleaning up: what a killed node looks like to the others."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
+
+    # -- rotation -------------------------------------------------------------------------
+
+    async def rotation_get(self, group_id: str) -> str | None:
+        if not self._is_down():
+            try:
+                value = await self._redis.get(f"{self._prefix}rotation:{group_id}")
+                return str(value) if value is not None else None
+            except (RedisError, OSError) as exc:
+                self._failed("rotation", exc)
+        return await self._fallback.rotation_get(group_id)
+
+    async def rotation_set(self, group_id: str, user_id: str) -> None:
+        await self._fallback.rotation_set(group_id, user_id)
+        if self._is_down():
+            return
+        try:
+            await self._redis.set(
+                f"{self._prefix}rotation:{group_id}", user_id, ex=ROTATION_TTL_SECONDS
+            )
+        except (RedisError, OSError) as exc:
+            self._failed("rotation", exc)
+
+    async def close(self) -> None:
+        """A clean stop: this node's connections leave the shared view at once."""
+        self.stop_heartbeat()
+        if not self._is_registered:
+            await self._redis.aclose()
+            return
+        with contextlib.suppress(RedisError, OSError):
+            live, mine = self._presence_keys()
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zrem(live, self._incarnation)
+                pipe.delete(mine)
+                await pipe.execute()
+        await self._redis.aclose()
