@@ -160,15 +160,25 @@ def auth_of(client: Client, world: World, mode: str) -> dict[str, str]:
 
 
 async def connect_all(
-    clients: list[Client], world: World, mode: str, url: str, ctx: ssl.SSLContext, parallel: int
+    clients: list[Client],
+    world: World,
+    mode: str,
+    url: str,
+    ctx: ssl.SSLContext,
+    parallel: int,
+    agent_server: tuple[str, ssl.SSLContext] | None = None,
 ) -> None:
+    """Connect every client; agents go to ``agent_server`` when given (two-node runs)."""
     limit = asyncio.Semaphore(parallel)
     stats = clients[0].stats
 
     async def one(client: Client) -> None:
+        where, context = (url, ctx)
+        if agent_server is not None and client.side == "agent":
+            where, context = agent_server
         async with limit:
             try:
-                await client.sock.connect(url, auth_of(client, world, mode), ctx)
+                await client.sock.connect(where, auth_of(client, world, mode), context)
                 stats.connected += 1
             except (OSError, TimeoutError, ConnectionError, ConnectRefused) as exc:
                 stats.connect_failed += 1
@@ -261,7 +271,10 @@ async def main_async(args: argparse.Namespace) -> None:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
 
-    await connect_all(clients, world, args.mode, args.url, ctx, args.parallel)
+    agent_server = None
+    if args.agent_url:
+        agent_server = (args.agent_url, ssl.create_default_context(cafile=args.agent_ca or args.ca))
+    await connect_all(clients, world, args.mode, args.url, ctx, args.parallel, agent_server)
     stats = clients[0].stats
     print(f"ready {stats.connected} {stats.connect_failed}", flush=True)
     command = (await reader.readline()).decode().split()
@@ -289,6 +302,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True, help="wss://127.0.0.1:PORT/socket.io/?...")
     parser.add_argument("--ca", required=True, help="the server's certificate (PEM)")
+    parser.add_argument("--agent-url", default="", help="agents connect here (two nodes)")
+    parser.add_argument("--agent-ca", default="", help="that server's certificate")
     parser.add_argument("--world", required=True)
     parser.add_argument("--target", choices=["raasel", "node"], required=True)
     parser.add_argument("--mode", choices=["pairs", "idle"], default="pairs")

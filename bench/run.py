@@ -171,7 +171,14 @@ class Loadgens:
     outputs: list[Path] = field(default_factory=list)
 
     async def start(
-        self, target: Target, world_file: Path, mode: str, count: int, procs: int, args: Any
+        self,
+        target: Target,
+        world_file: Path,
+        mode: str,
+        count: int,
+        procs: int,
+        args: Any,
+        extra: tuple[str, ...] = (),
     ) -> tuple[int, int]:
         out_dir = RESULTS / "tmp"
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -185,6 +192,7 @@ class Loadgens:
                 *("--first", str(bounds[i]), "--last", str(bounds[i + 1])),
                 *("--rate", str(args.rate), "--warmup", str(args.warmup)),
                 *("--duration", str(args.duration), "--out", str(out)),
+                *extra,
             ]
             self.processes.append(
                 await asyncio.create_subprocess_exec(
