@@ -126,13 +126,19 @@ class RedisEphemeralState(EphemeralState):
         presence_ttl: float = 30.0,
         timeout: float = 1.0,
     ) -> None:
-        self._redis: aioredis.Redis = aioredis.Redis.from_url(
+        # A blocking pool: under a burst, commands wait (up to ``timeout``) for one of
+        # the connections instead of failing with MaxConnectionsError (seen in the
+        # two-node benchmark with the default pool).
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=64,
+            timeout=timeout,
             socket_connect_timeout=timeout,
             socket_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
             decode_responses=True,
         )
+        self._redis: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closes the pool with it
         self._prefix = prefix
         # The hash tag keeps every presence key in one cluster slot, as the scripts need.
         self._presence = f"{prefix}{{presence}}:"
