@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.storage.records import DispatchGroup, Organization
@@ -37,40 +37,6 @@ async def update_org(conn: AsyncConnection, org_id: str, values: dict[str, Any])
 
 async def count_orgs(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(func.count()).select_from(o))).scalar_one())
-
-
-def _like(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-async def search_listed_orgs(
-    conn: AsyncConnection, terms: list[str], limit: int
-) -> list[Organization]:
-    """Listed organizations whose name, slug, domains, tags or description hold every term."""
-    query = select(o).where(o.c.is_listed.is_(True))
-    for term in terms:
-        pattern = _like(term)
-        query = query.where(
-            or_(
-                func.lower(o.c.name).like(pattern, escape="\\"),
-                func.lower(o.c.slug).like(pattern, escape="\\"),
-                func.lower(o.c.description).like(pattern, escape="\\"),
-                func.lower(o.c.category).like(pattern, escape="\\"),
-                func.lower(cast(o.c.domains, String)).like(pattern, escape="\\"),
-                func.lower(cast(o.c.tags, String)).like(pattern, escape="\\"),
-                o.c.id.in_(
-                    select(g.c.org_id).where(
-                        or_(
-                            func.lower(g.c.name).like(pattern, escape="\\"),
-                            func.lower(g.c.description).like(pattern, escape="\\"),
-                        )
-                    )
-                ),
-            )
-        )
-    query = query.order_by(o.c.plan.desc(), o.c.name).limit(limit)
-    return [Organization.from_row(r) for r in (await conn.execute(query)).all()]
 
 
 async def insert_group(conn: AsyncConnection, values: dict[str, Any]) -> None:
