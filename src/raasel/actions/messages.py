@@ -75,7 +75,7 @@ async def append_message(
     unread_sides = _unread_sides(sender_side, kind)
 
     async def note(conn: AsyncConnection, stored: StoredMessage) -> dict[str, int]:
-        await conversations.record_message(
+        return await conversations.record_message(
             conn,
             conversation.id,
             message_id=stored.id,
@@ -84,8 +84,6 @@ async def append_message(
             sender_id=sender_id,
             unread_sides=unread_sides,
         )
-        sides = await conversations.get_sides(conn, conversation.id)
-        return {side: sides[side].unread for side in unread_sides if side in sides}
 
     stored, unread = await svc.messages.append_and_record(draft, svc.db, note)
     if unread is None:  # a retry: the first attempt stored and announced it

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.storage import schema
@@ -58,13 +59,15 @@ class SqlMessageStore(MessageStore):
     async def _insert_new(
         self, conn: AsyncConnection, message: StoredMessage
     ) -> tuple[StoredMessage, bool]:
-        existing = await self._by_client_id(
-            conn, message.org_id, message.conversation_id, message.sender_id, message.client_id
-        )
-        if existing is not None:
-            return existing, False
-        await conn.execute(
-            _t.insert().values(
+        """Insert unless the sender already used this client id: one statement when new.
+
+        ``ON CONFLICT DO NOTHING`` on the (org, conversation, sender, client id) key; the
+        earlier copy is read only when the insert did nothing (a retry).
+        """
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        statement = (
+            dialect_insert(_t)
+            .values(
                 org_id=message.org_id,
                 conversation_id=message.conversation_id,
                 bucket=bucket_of(message.id),
@@ -77,8 +80,18 @@ class SqlMessageStore(MessageStore):
                 attachment_id=message.attachment_id,
                 created_at=message.created_at,
             )
+            .on_conflict_do_nothing(
+                index_elements=["org_id", "conversation_id", "sender_id", "client_id"]
+            )
         )
-        return message, True
+        if (await conn.execute(statement)).rowcount == 1:
+            return message, True
+        existing = await self._by_client_id(
+            conn, message.org_id, message.conversation_id, message.sender_id, message.client_id
+        )
+        if existing is None:  # the conflict was on the primary key: never with snowflakes
+            raise RuntimeError(f"message id {message.id} already stored")
+        return existing, False
 
     async def find_by_client_id(
         self, org_id: str, conversation_id: str, sender_id: str, client_id: str

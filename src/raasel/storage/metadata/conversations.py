@@ -170,8 +170,8 @@ async def record_message(
     preview: str | None,
     sender_id: str,
     unread_sides: list[str],
-) -> None:
-    """Note a new message: last-message fields and others' unread counts.
+) -> dict[str, int]:
+    """Note a new message: last-message fields and others' unread counts (returned).
 
     Internal notes (``preview`` None) change nothing the customer can see, not even the
     conversation's ``updated_at`` (its place in the customer's list).
@@ -186,12 +186,15 @@ async def record_message(
         }
         newer = or_(c.c.last_message_id.is_(None), c.c.last_message_id < message_id)
         await conn.execute(update(c).where(c.c.id == conversation_id, newer).values(**values))
-    if unread_sides:
-        await conn.execute(
-            update(s)
-            .where(s.c.conversation_id == conversation_id, s.c.side.in_(unread_sides))
-            .values(unread=s.c.unread + 1)
-        )
+    if not unread_sides:
+        return {}
+    rows = await conn.execute(
+        update(s)
+        .where(s.c.conversation_id == conversation_id, s.c.side.in_(unread_sides))
+        .values(unread=s.c.unread + 1)
+        .returning(s.c.side, s.c.unread)
+    )
+    return {row.side: row.unread for row in rows}
 
 
 async def get_sides(conn: AsyncConnection, conversation_id: str) -> dict[str, ConversationSide]:
