@@ -25,7 +25,7 @@ def test_ids_increase_and_never_repeat_across_threads() -> None:
 def test_ids_carry_their_time() -> None:
     at = 1_800_000_000_123
     assert id_to_ms(lowest_id_at_ms(at)) == at
-    assert lowest_id_at_ms(at) < lowest_id_at_ms(at + 1)
+    assert lowest_id_at_ms(at + 1) > lowest_id_at_ms(at)
 
 
 def test_ids_fit_in_a_signed_64_bit_column() -> None:
