@@ -83,3 +83,10 @@ class InvalidSignature(RaaselError):
 
     code = "invalid_signature"
     status = 400
+
+
+class Busy(RaaselError):
+    """Too much waiting to be stored: nothing was stored; retry with the same client id."""
+
+    code = "busy"
+    status = 503

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from tests.support.clients import PASSWORD, World, unique
@@ -87,5 +88,38 @@ async def test_login_send_open_and_connect_are_limited(
                 refused_sockets += 1
                 assert "rate" in str(exc).lower() or "connect" in str(exc).lower()
         assert refused_sockets >= 1
+    finally:
+        await world.close()
+
+
+async def test_an_overloaded_socket_is_answered_busy_at_once(
+    spawn_server: Callable[..., RunningServer],
+) -> None:
+    node = spawn_server({"RAASEL_MAX_PENDING_SENDS_PER_SOCKET": "1"})
+    world = World(node)
+    try:
+        tenant = await world.tenant(agents=1)
+        customer = await world.individual()
+        opened = await customer.api.post(
+            "/api/v1/conversations",
+            {"org_id": tenant.org_id, "text": "hi", "client_id": unique("o")},
+            expect=201,
+        )
+        cid = opened["conversation"]["id"]
+        sock = await world.socket(customer)
+        payloads = [
+            {"conversation_id": cid, "client_id": f"b{i}", "text": f"{i}"} for i in range(8)
+        ]
+        acks = await asyncio.gather(*(sock.emit("message:send", p) for p in payloads))
+        busy = [p["client_id"] for p, a in zip(payloads, acks, strict=True) if not a["ok"]]
+        assert busy, "eight sends at once on a socket allowed one pending send"
+        assert {a["error"]["code"] for a in acks if not a["ok"]} == {"busy"}
+        history = await customer.api.get(f"/api/v1/conversations/{cid}/messages")
+        stored = {m["client_id"] for m in history["messages"]}
+        assert not stored & set(busy), "a busy send stores nothing"
+        retried = await sock.emit(
+            "message:send", next(p for p in payloads if p["client_id"] == busy[0])
+        )
+        assert retried["ok"], "a retry with the same client id succeeds once the node has room"
     finally:
         await world.close()

@@ -7,6 +7,7 @@ past this layer.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from raasel.actions.context import Actor, Services
 from raasel.actions.limits import check_rate
 from raasel.actions.typing_signals import typing_event
 from raasel.domain import Role
-from raasel.errors import NotFound, RaaselError
+from raasel.errors import Busy, NotFound, RaaselError
 from raasel.observability import SOCKET_CONNECTIONS, SOCKET_EVENTS
 from raasel.realtime.bus import EventBus
 from raasel.realtime.rooms import agent_room, agents_room, group_room, leads_room, user_room
@@ -61,6 +62,8 @@ class SocketApi:
         self.bus = bus
         self.typing = TypingTimers(bus.publish, svc.settings.typing_ttl_seconds)
         self.actors: dict[str, Actor] = {}
+        self.pending_sends: Counter[str] = Counter()
+        self.pending_total = 0
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         self._on("message:send", SendPayload, self.send)
@@ -160,17 +163,33 @@ class SocketApi:
             await self.bus.publish(await presence.agent_disconnected(self.svc, actor))
 
     async def send(self, sid: str, actor: Actor, p: SendPayload) -> dict[str, Any]:
-        self.typing.stopped(sid, p.conversation_id)
-        outcome = await messages.do_send_message(
-            self.svc,
-            actor,
-            p.conversation_id,
-            client_id=p.client_id,
-            text=p.text,
-            kind=p.kind,
-            attachment_id=p.attachment_id,
-            sid=sid,
-        )
+        """Admission control first: an overloaded node answers ``busy`` at once instead of
+        queueing seconds of work (docs/benchmarks.md); nothing is stored then."""
+        settings = self.svc.settings
+        if (
+            self.pending_sends[sid] >= settings.max_pending_sends_per_socket
+            or self.pending_total >= settings.max_pending_sends
+        ):
+            raise Busy("too many messages waiting to be stored; retry with the same client_id")
+        self.pending_sends[sid] += 1
+        self.pending_total += 1
+        try:
+            self.typing.stopped(sid, p.conversation_id)
+            outcome = await messages.do_send_message(
+                self.svc,
+                actor,
+                p.conversation_id,
+                client_id=p.client_id,
+                text=p.text,
+                kind=p.kind,
+                attachment_id=p.attachment_id,
+                sid=sid,
+            )
+        finally:
+            self.pending_total -= 1
+            self.pending_sends[sid] -= 1
+            if self.pending_sends[sid] <= 0:
+                del self.pending_sends[sid]
         await self.bus.publish(outcome.events)
         return {"message": outcome.result}
 
