@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     typing_ttl_seconds: float = 6.0
     # Admission control: sends waiting to be stored, per socket and per process; beyond
     # them a send is answered at once with ``busy`` (retry later with the same client id).
-    max_pending_sends_per_socket: int = Field(default=32, ge=1)
-    max_pending_sends: int = Field(default=2048, ge=1)
+    max_pending_sends_per_socket: int = Field(default=16, ge=1)
+    max_pending_sends: int = Field(default=512, ge=1)
     group_commit_window_ms: float = 2.0
     sqlite_synchronous: str = "FULL"
     # Where messages live: the SQL database above, or Cassandra/ScyllaDB (docs/decisions.md).
