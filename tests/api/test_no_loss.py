@@ -130,7 +130,9 @@ async def test_sync_pages_long_gaps_and_refuses_foreign_conversations(world: Wor
 async def test_sigkill_after_acks_loses_no_acknowledged_message(
     spawn_server: Callable[..., RunningServer], tmp_path: Any
 ) -> None:
-    node = spawn_server(var_dir=tmp_path / "crash")
+    # 100 sends in flight on one socket: admission control must not refuse any of them here.
+    roomy = {"RAASEL_MAX_PENDING_SENDS_PER_SOCKET": "1000"}
+    node = spawn_server(roomy, var_dir=tmp_path / "crash")
     world = World(node)
     try:
         tenant = await world.tenant(agents=1)
