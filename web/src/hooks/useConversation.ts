@@ -41,7 +41,9 @@ export interface ConversationState {
   clearError: () => void;
 }
 
-const RETRYABLE = new Set(["timeout", "network", "rate_limited"]);
+const RETRYABLE = new Set(["timeout", "network", "rate_limited", "busy"]);
+/** The server was too busy to store it: nothing was stored, so send it again shortly. */
+const BUSY_RETRY_MS = 1000;
 
 export function useConversation(
   api: Api,
@@ -135,6 +137,11 @@ export function useConversation(
         merge([answer.message]);
       } catch (e) {
         const code = e instanceof ApiError ? e.code : "error";
+        if (code === "busy") {
+          // Same client_id: the server stores it once, however many tries it takes.
+          window.setTimeout(() => void sendOneRef.current?.(message), BUSY_RETRY_MS);
+          return;
+        }
         // Retryable failures stay "sending" and go again after the next (re)connect.
         if (!RETRYABLE.has(code) || live.connected) {
           if (!RETRYABLE.has(code)) merge([{ ...message, failed: true }]);
@@ -144,6 +151,8 @@ export function useConversation(
     },
     [live, merge],
   );
+  const sendOneRef = useRef(sendOne);
+  sendOneRef.current = sendOne;
 
   const resync = useCallback(async () => {
     if (!live || !conversationId) return;

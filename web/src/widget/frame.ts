@@ -251,6 +251,11 @@ async function sendMessage(message: ShownMessage) {
     });
     merge([answer.message]);
   } catch (e) {
+    if (e instanceof ApiError && e.code === "busy") {
+      // Nothing was stored; the same client_id is stored once however many tries it takes.
+      window.setTimeout(() => void sendMessage(message), 1000);
+      return;
+    }
     if (e instanceof ApiError && (e.code === "timeout" || !live?.connected)) return; // resent after reconnect
     merge([{ ...message, failed: true }]);
     showError(e);
