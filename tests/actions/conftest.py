@@ -75,7 +75,7 @@ async def cast(services: Services) -> Cast:
             org_id,
             email=f"a{owner}@example.com",
             display_name="Agent",
-            password="a-long-password",
+            password_hash="unused-in-these-tests",
             role=Role.AGENT,
             capacity=5,
             group_ids=[group.id],

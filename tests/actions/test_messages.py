@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from raasel.actions import lifecycle, messages
 from raasel.actions.assignment import do_claim
 from raasel.actions.context import Services
 from raasel.domain import Side
+from raasel.errors import Conflict
 from tests.actions.conftest import Cast, StatementCounter
 
 
@@ -76,3 +79,30 @@ async def test_note_events_never_address_the_customer(services: Services, cast: 
     unread = [e for e in reply.events if e.name == "unread:update"]
     assert unread[0].payload == {"conversation_id": cid, "side": Side.CUSTOMER, "unread": 1}
     assert unread[0].rooms == (f"user:{cast.customer.user_id}",)
+
+
+async def test_retry_after_the_conversation_changed_returns_the_copy_and_changes_nothing(
+    services: Services, cast: Cast
+) -> None:
+    cid = await open_with_history(services, cast, 0)
+    await do_claim(services, cast.agent, cid)
+    first = await messages.do_send_message(
+        services, cast.customer, cid, client_id="keep", text="once"
+    )
+    await lifecycle.do_resolve(services, cast.agent, cid)
+    # A retry into the resolved conversation does not reopen it...
+    again = await messages.do_send_message(
+        services, cast.customer, cid, client_id="keep", text="once"
+    )
+    assert again.result == first.result and again.events == []
+    view = await lifecycle.get_conversation(services, cast.customer, cid)
+    assert view["status"] == "resolved"
+    # ...nor is a retry into a closed one refused; a new message is.
+    await lifecycle.do_close(services, cast.agent, cid)
+    closed_retry = await messages.do_send_message(
+        services, cast.customer, cid, client_id="keep", text="once"
+    )
+    assert closed_retry.result["id"] == first.result["id"]
+    with pytest.raises(Conflict) as refused:
+        await messages.do_send_message(services, cast.customer, cid, client_id="new", text="hello?")
+    assert refused.value.code == "conversation_closed"

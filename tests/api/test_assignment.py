@@ -5,23 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.support.clients import Person, Tenant, World, unique
+from tests.support.clients import Person, Tenant, World
 
 
 async def open_conversation(
     customer: Person, tenant: Tenant, group: str = "support"
 ) -> dict[str, Any]:
-    opened = await customer.api.post(
-        "/api/v1/conversations",
-        {
-            "org_id": tenant.org_id,
-            "group_id": tenant.groups[group]["id"],
-            "text": "help",
-            "client_id": unique("o"),
-        },
-        expect=201,
-    )
-    conversation: dict[str, Any] = opened["conversation"]
+    conversation: dict[str, Any] = (
+        await customer.open_conversation(tenant, text="help", group=group)
+    )["conversation"]
     return conversation
 
 
@@ -76,7 +68,7 @@ async def test_manual_queue_first_claim_wins(world: World) -> None:
     for agent in agents:
         await online(world, agent)
     customer = await world.individual()
-    conversation = await open_conversation(customer, tenant, group="billing")
+    conversation = await open_conversation(customer, tenant, "billing")
     assert conversation["status"] == "queued"
     queue = await agents[0].api.get("/api/v1/conversations", params={"scope": "queue"})
     assert [c["id"] for c in queue] == [conversation["id"]]

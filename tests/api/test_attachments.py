@@ -12,11 +12,7 @@ async def test_upload_send_and_download_by_participants_only(world: World) -> No
     tenant = await world.tenant(agents=1)
     customer = await world.individual()
     stranger = await world.individual()
-    opened = await customer.api.post(
-        "/api/v1/conversations",
-        {"org_id": tenant.org_id, "text": "see picture", "client_id": unique("o")},
-        expect=201,
-    )
+    opened = await customer.open_conversation(tenant, text="see picture")
     cid = opened["conversation"]["id"]
     url = f"/api/v1/conversations/{cid}/attachments"
 
@@ -45,11 +41,7 @@ async def test_upload_send_and_download_by_participants_only(world: World) -> No
 async def test_type_is_checked_on_content_not_name(world: World) -> None:
     tenant = await world.tenant(agents=1)
     customer = await world.individual()
-    opened = await customer.api.post(
-        "/api/v1/conversations",
-        {"org_id": tenant.org_id, "text": "x", "client_id": unique("o")},
-        expect=201,
-    )
+    opened = await customer.open_conversation(tenant, text="x")
     url = f"/api/v1/conversations/{opened['conversation']['id']}/attachments"
     refused = await customer.api.post(
         url, files={"file": ("cute-cat.png", EXE, "image/png")}, expect=415
@@ -64,16 +56,8 @@ async def test_type_is_checked_on_content_not_name(world: World) -> None:
 async def test_attachment_of_another_conversation_cannot_be_sent(world: World) -> None:
     tenant = await world.tenant(agents=1)
     customer = await world.individual()
-    first = await customer.api.post(
-        "/api/v1/conversations",
-        {"org_id": tenant.org_id, "text": "a", "client_id": unique("o")},
-        expect=201,
-    )
-    second = await customer.api.post(
-        "/api/v1/conversations",
-        {"org_id": tenant.org_id, "text": "b", "client_id": unique("o")},
-        expect=201,
-    )
+    first = await customer.open_conversation(tenant, text="a")
+    second = await customer.open_conversation(tenant, text="b")
     uploaded = await customer.api.post(
         f"/api/v1/conversations/{first['conversation']['id']}/attachments",
         files={"file": ("p.png", PNG)},

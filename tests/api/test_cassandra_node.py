@@ -44,11 +44,7 @@ async def journey(
     try:
         tenant = await world.tenant(agents=1)
         customer = await world.individual()
-        opened = await customer.api.post(
-            "/api/v1/conversations",
-            {"org_id": tenant.org_id, "text": "first", "client_id": unique("o")},
-            expect=201,
-        )
+        opened = await customer.open_conversation(tenant, text="first")
         cid = opened["conversation"]["id"]
         sock = await world.socket(customer)
         payload = {"conversation_id": cid, "client_id": unique("c"), "text": "once"}

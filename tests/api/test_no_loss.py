@@ -137,11 +137,7 @@ async def test_sigkill_after_acks_loses_no_acknowledged_message(
     try:
         tenant = await world.tenant(agents=1)
         customer = await world.individual()
-        opened = await customer.api.post(
-            "/api/v1/conversations",
-            {"org_id": tenant.org_id, "text": "start", "client_id": unique("o")},
-            expect=201,
-        )
+        opened = await customer.open_conversation(tenant, text="start")
         cid = opened["conversation"]["id"]
         sock = await world.socket(customer)
         acks = await asyncio.gather(

@@ -100,11 +100,7 @@ async def test_an_overloaded_socket_is_answered_busy_at_once(
     try:
         tenant = await world.tenant(agents=1)
         customer = await world.individual()
-        opened = await customer.api.post(
-            "/api/v1/conversations",
-            {"org_id": tenant.org_id, "text": "hi", "client_id": unique("o")},
-            expect=201,
-        )
+        opened = await customer.open_conversation(tenant, text="hi")
         cid = opened["conversation"]["id"]
         sock = await world.socket(customer)
         payloads = [

@@ -82,6 +82,17 @@ class Person:
     def token(self) -> str:
         return str(self.session["access_token"])
 
+    async def open_conversation(
+        self, tenant: Tenant, *, text: str = "hello", group: str | None = None
+    ) -> dict[str, Any]:
+        """Open a support conversation with ``tenant`` (its ``group``, or the default);
+        returns ``{conversation, message}``."""
+        body: dict[str, Any] = {"org_id": tenant.org_id, "text": text, "client_id": unique("o")}
+        if group is not None:
+            body["group_id"] = tenant.groups[group]["id"]
+        opened: dict[str, Any] = await self.api.post("/api/v1/conversations", body, expect=201)
+        return opened
+
 
 @dataclass
 class Tenant:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.actions.context import Actor, Services
 from raasel.actions.limits import check_rate
+from raasel.actions.members import insert_person
 from raasel.actions.views import user_view
 from raasel.domain import Plan, UserKind
 from raasel.errors import Conflict, NotFound, Unauthenticated
@@ -67,22 +68,14 @@ async def do_register_individual(
     svc: Services, email: str, password: str, display_name: str, client_ip: str
 ) -> dict[str, Any]:
     await check_rate(svc, "login", f"ip:{client_ip}")
-    password_hash = passwords.hash_password(password)
+    password_hash = await passwords.hash_password(password)
 
     async def work(conn: AsyncConnection) -> dict[str, Any]:
         if await people.get_user_by_email(conn, email) is not None:
             raise Conflict("an account with this email exists", code="email_taken")
-        user_id = new_str_id()
-        values = {
-            "id": user_id,
-            "email": email,
-            "password_hash": password_hash,
-            "display_name": display_name,
-            "kind": UserKind.PERSON,
-            "plan": Plan.FREE,
-            "created_at": utcnow(),
-        }
-        await people.insert_user(conn, values)
+        user_id = await insert_person(
+            conn, email=email, password_hash=password_hash, display_name=display_name
+        )
         user = await people.get_user(conn, user_id)
         assert user is not None
         return await _issue(conn, svc, user, None)
@@ -98,7 +91,8 @@ async def do_login(
     async with svc.db.read() as conn:
         user = await people.get_user_by_email(conn, email)
         org = await organizations.get_org_by_slug(conn, org_slug) if org_slug else None
-    if not passwords.verify_password(user.password_hash if user else None, password) or not user:
+    is_valid = await passwords.verify_password(user.password_hash if user else None, password)
+    if not is_valid or not user:
         raise Unauthenticated("wrong email or password", code="invalid_credentials")
 
     async def work(conn: AsyncConnection) -> dict[str, Any]:

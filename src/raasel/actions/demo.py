@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.actions.context import Services
-from raasel.actions.members import add_member
+from raasel.actions.members import add_member, insert_person
 from raasel.actions.orgs import create_org_with_owner
-from raasel.domain import Plan, Role, RoutingPolicy, UserKind
+from raasel.domain import Plan, Role, RoutingPolicy
 from raasel.lib import passwords
 from raasel.lib.clock import utcnow
 from raasel.lib.ids import new_str_id
-from raasel.storage.metadata import organizations, people
+from raasel.storage.metadata import organizations
 
 DEMO_PASSWORD = "raasel-demo-1"  # noqa: S105 - printed demo credentials, local data only
 
@@ -53,22 +53,19 @@ DEMO_ACCOUNTS = {
 async def seed_demo(svc: Services) -> bool:
     """Create the demo data if the database has no organization yet; True if it did."""
 
+    # One hash for every demo account (they share the printed demo password), made before
+    # the write: argon2 inside the transaction would hold up every other writer.
+    password_hash = await passwords.hash_password(DEMO_PASSWORD)
+
     async def work(conn: AsyncConnection) -> bool:
         if await organizations.count_orgs(conn) > 0:
             return False
         now = utcnow()
-        owner_id = new_str_id()
-        await people.insert_user(
+        owner_id = await insert_person(
             conn,
-            {
-                "id": owner_id,
-                "email": DEMO_ACCOUNTS["owner"],
-                "password_hash": passwords.hash_password(DEMO_PASSWORD),
-                "display_name": "Olivia Owner",
-                "kind": UserKind.PERSON,
-                "plan": Plan.FREE,
-                "created_at": now,
-            },
+            email=DEMO_ACCOUNTS["owner"],
+            password_hash=password_hash,
+            display_name="Olivia Owner",
         )
         org_id = await create_org_with_owner(
             conn,
@@ -113,24 +110,18 @@ async def seed_demo(svc: Services) -> bool:
                 org_id,
                 email=DEMO_ACCOUNTS[key],
                 display_name=name,
-                password=DEMO_PASSWORD,
+                password_hash=password_hash,
                 role=role,
                 capacity=5,
                 group_ids=all_groups,
             )
-        await people.insert_user(
+        await insert_person(
             conn,
-            {
-                "id": new_str_id(),
-                "email": DEMO_ACCOUNTS["individual"],
-                "password_hash": passwords.hash_password(DEMO_PASSWORD),
-                "display_name": "Chris Customer",
-                "kind": UserKind.PERSON,
-                "plan": Plan.FREE,
-                "created_at": now,
-            },
+            email=DEMO_ACCOUNTS["individual"],
+            password_hash=password_hash,
+            display_name="Chris Customer",
         )
-        await _seed_directory(conn)
+        await _seed_directory(conn, password_hash)
         return True
 
     return await svc.db.write(work)
@@ -144,24 +135,14 @@ DIRECTORY_OWNER = "directory@demo.example"
 PROMOTED_DEMO = {"northwind-bank", "aeroverde-airlines"}  # to show the promoted boost
 
 
-async def _seed_directory(conn: AsyncConnection) -> None:
+async def _seed_directory(conn: AsyncConnection, password_hash: str) -> None:
     """One owner account for all of them; some promoted. Skipped outside a source tree."""
     if not DIRECTORY_FILE.exists():
         return
     entries: list[dict[str, Any]] = json.loads(DIRECTORY_FILE.read_text(encoding="utf-8"))
     now = utcnow()
-    owner_id = new_str_id()
-    await people.insert_user(
-        conn,
-        {
-            "id": owner_id,
-            "email": DIRECTORY_OWNER,
-            "password_hash": passwords.hash_password(DEMO_PASSWORD),
-            "display_name": "Directory Owner",
-            "kind": UserKind.PERSON,
-            "plan": Plan.FREE,
-            "created_at": now,
-        },
+    owner_id = await insert_person(
+        conn, email=DIRECTORY_OWNER, password_hash=password_hash, display_name="Directory Owner"
     )
     for entry in entries:
         org_id = await create_org_with_owner(

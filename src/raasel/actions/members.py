@@ -18,6 +18,26 @@ from raasel.lib.ids import new_str_id
 from raasel.storage.metadata import organizations, people
 
 
+async def insert_person(
+    conn: AsyncConnection, *, email: str, password_hash: str, display_name: str
+) -> str:
+    """A registered person's account (free plan); returns its id."""
+    user_id = new_str_id()
+    await people.insert_user(
+        conn,
+        {
+            "id": user_id,
+            "email": email,
+            "password_hash": password_hash,
+            "display_name": display_name,
+            "kind": UserKind.PERSON,
+            "plan": Plan.FREE,
+            "created_at": utcnow(),
+        },
+    )
+    return user_id
+
+
 def _check_may_grant(actor: Actor, role: str) -> None:
     """Admins manage agents and supervisors; only owners make admins and owners."""
     if ROLE_RANK[Role(role)] >= ROLE_RANK[Role.ADMIN] and not actor.has_role(Role.OWNER):
@@ -36,28 +56,21 @@ async def add_member(
     *,
     email: str,
     display_name: str,
-    password: str | None,
+    password_hash: str | None,
     role: str,
     capacity: int,
     group_ids: list[str],
 ) -> str:
-    """Create the account (or reuse the one with that email) and its membership."""
+    """Create the account (or reuse the one with that email) and its membership.
+
+    ``password_hash`` comes from ``passwords.hash_password``, computed before the write.
+    """
     user = await people.get_user_by_email(conn, email)
     if user is None:
-        if password is None:
+        if password_hash is None:
             raise ValidationFailed("a password is needed for a new account")
-        user_id = new_str_id()
-        await people.insert_user(
-            conn,
-            {
-                "id": user_id,
-                "email": email,
-                "password_hash": passwords.hash_password(password),
-                "display_name": display_name,
-                "kind": UserKind.PERSON,
-                "plan": Plan.FREE,
-                "created_at": utcnow(),
-            },
+        user_id = await insert_person(
+            conn, email=email, password_hash=password_hash, display_name=display_name
         )
     else:
         user_id = user.id
@@ -94,7 +107,7 @@ async def do_create_member(
     require_role(actor, org_id, Role.ADMIN)
     _check_may_grant(actor, fields["role"])
     password = fields.get("password")
-    password_hash_input = password if isinstance(password, str) else None
+    password_hash = await passwords.hash_password(password) if isinstance(password, str) else None
 
     async def work(conn: AsyncConnection) -> dict[str, Any]:
         user_id = await add_member(
@@ -102,7 +115,7 @@ async def do_create_member(
             org_id,
             email=fields["email"],
             display_name=fields["display_name"],
-            password=password_hash_input,
+            password_hash=password_hash,
             role=fields["role"],
             capacity=fields.get("capacity", 5),
             group_ids=fields.get("group_ids", []),

@@ -16,7 +16,7 @@ from raasel.actions.context import Actor, Event, Outcome, Services
 from raasel.actions.limits import check_rate
 from raasel.actions.views import message_view, preview_of
 from raasel.domain import ConversationStatus, MessageKind, Role, Side
-from raasel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from raasel.errors import Conflict, Forbidden, NotFound, RaaselError, ValidationFailed
 from raasel.lib.clock import utcnow
 from raasel.lib.cursors import InvalidCursor, decode_cursor, encode_cursor
 from raasel.lib.ids import lowest_id_at_ms, new_id
@@ -121,13 +121,12 @@ async def do_send_message(
     if kind not in (MessageKind.TEXT, MessageKind.NOTE):
         raise ValidationFailed("clients send text or note messages")
     is_reopening = side == Side.CUSTOMER and conversation.status == ConversationStatus.RESOLVED
+    refusal: RaaselError | None = None
     try:
         _check_may_send(actor, conversation, side, kind)
-    except (Conflict, Forbidden):
-        is_refused = True
-    else:
-        is_refused = False
-    if is_refused or is_reopening:
+    except (Conflict, Forbidden) as exc:
+        refusal = exc
+    if refusal is not None or is_reopening:
         # A retry of a message stored before the conversation changed gets its copy back
         # and changes nothing. Looked up only on these rare paths: appending is idempotent
         # by itself, and a send is cheaper without a read it rarely needs. (Never while
@@ -137,10 +136,11 @@ async def do_send_message(
         )
         if existing is not None:
             return Outcome(message_view(existing))
-        if is_refused:
-            _check_may_send(actor, conversation, side, kind)
+        if refusal is not None:
+            raise refusal
     events: list[Event] = []
     if is_reopening:
+        # Imported here: lifecycle imports this module (append_message).
         from raasel.actions.lifecycle import reopen
 
         reopened = await reopen(svc, actor, conversation)

@@ -5,34 +5,28 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.actions.context import Services
-from raasel.actions.members import add_member
+from raasel.actions.members import add_member, insert_person
 from raasel.actions.orgs import create_org_with_owner
-from raasel.domain import Plan, UserKind
 from raasel.errors import NotFound
 from raasel.lib import passwords
-from raasel.lib.clock import utcnow
-from raasel.lib.ids import new_str_id
 from raasel.storage.metadata import organizations, people
 
 
 async def create_org_cli(
     svc: Services, slug: str, name: str, owner_email: str, owner_password: str, owner_name: str
 ) -> str:
+    password_hash = await passwords.hash_password(owner_password)
+
     async def work(conn: AsyncConnection) -> str:
         owner = await people.get_user_by_email(conn, owner_email.lower())
-        owner_id = owner.id if owner else new_str_id()
-        if owner is None:
-            await people.insert_user(
+        if owner is not None:
+            owner_id = owner.id
+        else:
+            owner_id = await insert_person(
                 conn,
-                {
-                    "id": owner_id,
-                    "email": owner_email.lower(),
-                    "password_hash": passwords.hash_password(owner_password),
-                    "display_name": owner_name,
-                    "kind": UserKind.PERSON,
-                    "plan": Plan.FREE,
-                    "created_at": utcnow(),
-                },
+                email=owner_email.lower(),
+                password_hash=password_hash,
+                display_name=owner_name,
             )
         return await create_org_with_owner(conn, owner_id, {"slug": slug, "name": name})
 
@@ -49,6 +43,8 @@ async def create_agent_cli(
     capacity: int,
     group_slugs: list[str],
 ) -> str:
+    password_hash = await passwords.hash_password(password)
+
     async def work(conn: AsyncConnection) -> str:
         org = await organizations.get_org_by_slug(conn, org_slug)
         if org is None:
@@ -62,7 +58,7 @@ async def create_agent_cli(
             org.id,
             email=email.lower(),
             display_name=name,
-            password=password,
+            password_hash=password_hash,
             role=role,
             capacity=capacity,
             group_ids=[groups[s] for s in group_slugs],
