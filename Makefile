@@ -7,11 +7,10 @@ JS_TESTS := tests/js
 WEB := web
 WEB_TESTS := tests/web
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) $(wildcard $(WEB)/*.html $(WEB)/*.ts $(WEB)/*.json)
-CHROMIUM := /usr/bin/chromium
 
 .PHONY: web web-unit web-test-deps screenshots
 
-.PHONY: run test lint lint-deploy typecheck pytest pytest-postgresql test-postgresql install js-deps bench clean
+.PHONY: run test test-deps lint lint-deploy typecheck pytest pytest-postgresql test-postgresql install js-deps bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +27,15 @@ $(JS_TESTS)/node_modules/.installed: $(JS_TESTS)/package-lock.json
 js-deps: $(JS_TESTS)/node_modules/.installed
 
 # The web app (web/): npm ci from the lockfile, then tsc + vite build into web/dist,
-# which the server serves at / (and /widget.js).
+# which the server serves at / (and /widget.js), with brotli and gzip copies of each
+# text file made beside it (tools/compress-assets.mjs, Node's zlib).
 $(WEB)/node_modules/.installed: $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(WEB)/node_modules/.built: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+$(WEB)/node_modules/.built: $(WEB)/node_modules/.installed $(WEB_SOURCES) tools/compress-assets.mjs
 	cd $(WEB) && npm run --silent build
+	node tools/compress-assets.mjs $(WEB)/dist
 	touch $@
 
 web: $(WEB)/node_modules/.built
@@ -42,15 +43,18 @@ web: $(WEB)/node_modules/.built
 web-unit: $(WEB)/node_modules/.installed
 	cd $(WEB) && npx vitest run
 
-# Browser tests: playwright-core driving Debian's chromium (never a downloaded browser).
-$(CHROMIUM):
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+# What the tests need from the machine: Debian packages (node/npm, chromium, java for the
+# Cassandra test server, redis-server, nginx, PostgreSQL) installed with apt-get when root,
+# PostgreSQL and Redis started when down; not root and something missing: says what, fails.
+test-deps:
+	bash tools/ensure-test-deps.sh
 
+# Browser tests: playwright-core driving Debian's chromium (never a downloaded browser).
 $(WEB_TESTS)/node_modules/.installed: $(WEB_TESTS)/package-lock.json
 	cd $(WEB_TESTS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-web-test-deps: $(WEB_TESTS)/node_modules/.installed $(CHROMIUM)
+web-test-deps: test-deps $(WEB_TESTS)/node_modules/.installed
 
 # Refresh the screenshots the README shows.
 screenshots: $(STAMP) web web-test-deps
@@ -66,10 +70,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) js-deps web web-test-deps
+pytest: test-deps $(STAMP) js-deps web web-test-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint lint-deploy typecheck web-unit pytest
+test: test-deps lint lint-deploy typecheck web-unit pytest
 
 # Container files, checked statically (no Docker engine here): hadolint on each
 # Dockerfile, `compose config` with placeholder secrets. The nginx config runs for real
@@ -82,9 +86,11 @@ lint-deploy: $(STAMP)
 	$(BIN)/ruff format --check deploy
 
 # The node-based suites again with every test node on its own PostgreSQL database
-# (tests/storage and tests/actions already run on SQLite and PostgreSQL in `pytest`).
-PG_SUITE_ARGS := --ignore=tests/storage --ignore=tests/actions --ignore=tests/lib --ignore=tests/web
-pytest-postgresql: $(STAMP) js-deps
+# (tests/storage and tests/actions already run on SQLite and PostgreSQL in `pytest`;
+# tests/search touches no database).
+PG_SUITE_ARGS := --ignore=tests/storage --ignore=tests/actions --ignore=tests/lib --ignore=tests/web \
+	--ignore=tests/search
+pytest-postgresql: test-deps $(STAMP) js-deps web
 	RAASEL_TEST_DATABASE=postgresql $(BIN)/pytest $(PG_SUITE_ARGS) $(PYTEST_ARGS)
 
 test-postgresql: pytest-postgresql

@@ -11,7 +11,15 @@ In ``pairs`` mode both sides of every pair send ``message:send`` at ``--rate`` p
 process of the machine), so the peer measures delivery latency from the ``message:new``
 it receives; ack latency is send -> acknowledgement. Only messages sent inside the
 measured window (after the warm-up) count for the latency percentiles, and a message
-that was not acknowledged, or not delivered, by the end of the drain is an error.
+of the window that was not acknowledged with ``ok``, or not delivered to the peer, by the
+end of the drain is ``lost`` (tracked per client id: both sides of a pair live in the
+same process).
+
+``--target`` names the wire flavour, not the server: ``raasel`` sends into the pair's real
+conversation; ``python`` and ``node`` (the reference relays) take the pair id instead.
+
+No ``receipt:*`` is emitted: this generator is not the web client (whose receipts per
+delivered message the browser tests count), so it cannot measure them.
 """
 
 from __future__ import annotations
@@ -58,6 +66,9 @@ class Stats:
     ack_errors: Counter[str] = field(default_factory=Counter)
     delivered: int = 0  # of messages sent in the window
     delivered_in_window: int = 0  # received inside the window, whenever sent
+    # Messages of the window not yet both acked ok (bit 1) and delivered (bit 2).
+    outstanding: dict[str, int] = field(default_factory=dict)
+    refused: int = 0  # messages of the window answered with an error
     echoes: int = 0
     other_events: Counter[str] = field(default_factory=Counter)
     ack_us: list[int] = field(default_factory=list)
@@ -66,6 +77,15 @@ class Stats:
 
     def in_window(self, t: int) -> bool:
         return self.window_start <= t < self.window_end
+
+    def settle(self, client_id: str, bit: int) -> None:
+        state = self.outstanding.get(client_id)
+        if state is None:
+            return
+        if state | bit == 3:
+            del self.outstanding[client_id]
+        else:
+            self.outstanding[client_id] = state | bit
 
 
 class Client:
@@ -78,7 +98,7 @@ class Client:
         self.tag = tag
         self.side = side
         self.conversation_id = conversation_id
-        self.in_flight: dict[int, int] = {}
+        self.in_flight: dict[int, tuple[int, str]] = {}  # ack id -> (sent at, client id)
         self.seq = 0
         self.sock = LeanSocket(self.on_event, self.on_ack, self.on_close)
 
@@ -86,18 +106,22 @@ class Client:
         self.stats.disconnects += 1
 
     def on_ack(self, ack_id: int, data: Any) -> None:
-        sent_at = self.in_flight.pop(ack_id, None)
-        if sent_at is None:
+        sent = self.in_flight.pop(ack_id, None)
+        if sent is None:
             return
+        sent_at, client_id = sent
         stats = self.stats
         if not stats.in_window(sent_at):
             return
         if isinstance(data, dict) and data.get("ok") is True:
             stats.acked += 1
             stats.ack_us.append((time.monotonic_ns() - sent_at) // 1000)
+            stats.settle(client_id, 1)
         else:
             error = data.get("error", {}) if isinstance(data, dict) else {}
             stats.ack_errors[str(error.get("code", "malformed"))] += 1
+            if stats.outstanding.pop(client_id, None) is not None:
+                stats.refused += 1  # lost: the drain need not wait for it
 
     def on_event(self, name: str, data: Any) -> None:
         stats = self.stats
@@ -119,20 +143,23 @@ class Client:
         if stats.in_window(sent_at):
             stats.delivered += 1
             stats.delivery_us.append((now - sent_at) // 1000)
+            stats.settle(message["client_id"], 2)
 
     async def send(self, nonce: str) -> None:
         sent_at = time.monotonic_ns()
         self.seq += 1
+        client_id = f"{nonce}.{self.tag}.{self.side}.{self.seq}"
         payload = {
             "conversation_id": self.conversation_id,
-            "client_id": f"{nonce}.{self.tag}.{self.side}.{self.seq}",
+            "client_id": client_id,
             "text": f"t{sent_at} {PADDING}",
         }
-        ack_id = await self.sock.emit("message:send", payload)
-        assert ack_id is not None
-        self.in_flight[ack_id] = sent_at
         if self.stats.in_window(sent_at):
             self.stats.sent += 1
+            self.stats.outstanding[client_id] = 0
+        ack_id = await self.sock.emit("message:send", payload)
+        assert ack_id is not None
+        self.in_flight[ack_id] = (sent_at, client_id)
 
 
 def make_clients(world: World, mode: str, target: str, first: int, last: int) -> list[Client]:
@@ -224,18 +251,14 @@ async def drain(clients: list[Client], deadline: float) -> None:
     """Wait until every message of the window is acknowledged and delivered, or deadline."""
     stats = clients[0].stats
     while time.monotonic() < deadline:
-        waiting = (
-            any(stats.in_window(t) for c in clients for t in c.in_flight.values())
-            or stats.delivered < stats.acked
-        )
-        if not waiting:
+        if not stats.outstanding:
             return
         await asyncio.sleep(0.1)
 
 
 def report(clients: list[Client], mode: str) -> dict[str, Any]:
     stats = clients[0].stats if clients else Stats()
-    lost_acks = sum(1 for c in clients for t in c.in_flight.values() if stats.in_window(t))
+    lost_acks = sum(1 for c in clients for t, _ in c.in_flight.values() if stats.in_window(t))
     out: dict[str, Any] = {
         "mode": mode,
         "clients": len(clients),
@@ -254,6 +277,7 @@ def report(clients: list[Client], mode: str) -> dict[str, Any]:
             "ack_missing": lost_acks,
             "delivered": stats.delivered,
             "delivered_in_window": stats.delivered_in_window,
+            "lost": len(stats.outstanding) + stats.refused,
             "echoes": stats.echoes,
             "other_events": dict(stats.other_events),
             "ack_us": stats.ack_us,
@@ -305,7 +329,7 @@ def main() -> None:
     parser.add_argument("--agent-url", default="", help="agents connect here (two nodes)")
     parser.add_argument("--agent-ca", default="", help="that server's certificate")
     parser.add_argument("--world", required=True)
-    parser.add_argument("--target", choices=["raasel", "node"], required=True)
+    parser.add_argument("--target", choices=["raasel", "python", "node"], required=True)
     parser.add_argument("--mode", choices=["pairs", "idle"], default="pairs")
     parser.add_argument("--first", type=int, default=0, help="first pair/visitor of the slice")
     parser.add_argument("--last", type=int, required=True, help="end of the slice (excluded)")

@@ -1,22 +1,26 @@
-"""Runs the benchmark: Raasel and a bare Node socket.io relay, same workload, same run.
+"""Runs the benchmark: Raasel and the two bare references, same generator, same run.
 
-    python -m bench.run --clients 2000 --duration 20 --repeat 3
+    python -m bench.run --clients 200 --offered 500,1000,2000 --duration 20
+    python -m bench.run --clients 200,2000 --sweep --duration 15 --sweep-budget 600
     python -m bench.run --idle 10000
+    python -m bench.run --clients 2000 --offered 1000 --targets raasel,raasel-nginx
 
-Everything listens on 127.0.0.1 and every wait is bounded. Results go to stdout and, as
-JSON, to bench/results/. See docs/benchmarks.md for what the numbers mean.
+Targets (bench/targets.py): raasel, raasel-nginx, raasel-nginx-plain, python, node. Each
+server is pinned to ``--server-cpus`` and the load generator to ``--loadgen-cpus``. A
+measurement passes when delivery p99 < ``--target-p99-ms`` with nothing lost (every
+message of the window acknowledged ok and delivered, no failed connect, no disconnect,
+no skipped send). Everything listens on 127.0.0.1 and every wait is bounded. Results go
+to stdout and, as JSON, to bench/results/. See docs/benchmarks.md for what they mean.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
-import ssl
 import subprocess
 import sys
 import time
@@ -24,143 +28,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from bench import report
 from bench.loadgen import raise_fd_limit
 from bench.procstat import Window, cpu_model, rss_bytes
-from bench.world import build_world, cache_key, cached, store
+from bench.targets import (
+    RAASEL_ENV,
+    RESULTS,
+    ROOT,
+    TARGETS,
+    RaaselSource,
+    Target,
+    free_port,
+    pinned,
+    raasel_source,
+    start_node,
+    start_python,
+    start_raasel,
+    start_raasel_behind_nginx,
+)
+from bench.world import build_world, cache_key, cached, make_accounts, plan_world, store
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
-RELAY = ROOT / "bench" / "node-relay"
+__all__ = ["RAASEL_ENV", "RESULTS", "Loadgens", "Target", "free_port", "merge_pairs"]
 MB = 1024 * 1024
-
-# The embedded default (SQLite, synchronous=FULL, group commit), with the per-user and
-# per-IP limits raised: every client of the benchmark comes from 127.0.0.1.
-RAASEL_ENV = {
-    "RAASEL_LOGIN_RATE": "1000000/60",
-    "RAASEL_SEND_RATE": "1000000/10",
-    "RAASEL_OPEN_RATE": "1000000/60",
-    "RAASEL_CONNECT_RATE": "1000000/60",
-    "RAASEL_UPLOAD_RATE": "1000000/60",
-    "RAASEL_SEED_DEMO": "false",
-    "RAASEL_LOG_LEVEL": "warning",
-    "RAASEL_HOST": "127.0.0.1",
-    "RAASEL_HTTP_PORT": "0",
-    # Fixed, so the tokens of a cached world stay valid for a month.
-    "RAASEL_SECRET_KEY": "bench-secret-key-of-sufficient-length-0123456789abcdef",
-    "RAASEL_ACCESS_TOKEN_TTL_SECONDS": str(30 * 24 * 3600),
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Target:
-    """A server under test, in its own process group."""
-
-    name: str
-    port: int
-    cert: Path
-    key: Path
-    process: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
-
-    @property
-    def url(self) -> str:
-        return f"wss://127.0.0.1:{self.port}/socket.io/?EIO=4&transport=websocket"
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def ssl_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.cert))
-
-    def start(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def wait_ready(self, path: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
-            try:
-                if self.cert.exists():
-                    response = httpx.get(
-                        f"https://localhost:{self.port}{path}", verify=self.ssl_context(), timeout=2
-                    )
-                    if response.status_code < 500:
-                        return
-            except (httpx.HTTPError, ssl.SSLError):
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not start: {self.log_tail()}")
-
-    def log_tail(self) -> str:
-        if self.log_path and self.log_path.exists():
-            return self.log_path.read_text(errors="replace")[-2000:]
-        return ""
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-
-
-def start_raasel(var_dir: Path, logs: Path, switch_interval: float | None = None) -> Target:
-    port = free_port()
-    target = Target("raasel", port, var_dir / "tls" / "cert.pem", var_dir / "tls" / "key.pem")
-    env = (
-        os.environ.copy()
-        | RAASEL_ENV
-        | {
-            "RAASEL_VAR_DIR": str(var_dir),
-            "RAASEL_HTTPS_PORT": str(port),
-        }
-    )
-    command = [sys.executable, "-m", "raasel.cli", "serve"]
-    if switch_interval is not None:
-        command = [sys.executable, "-m", "bench.raasel_tuned", str(switch_interval), "serve"]
-    target.start(command, env, logs / "raasel.log")
-    target.wait_ready("/readyz", timeout=120)
-    return target
-
-
-def start_node(cert: Path, key: Path, logs: Path) -> Target:
-    if not (RELAY / "node_modules" / "socket.io").exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=RELAY,
-            check=True,
-            timeout=300,
-        )
-    port = free_port()
-    target = Target("node", port, cert, key)
-    command = ["node", str(RELAY / "server.mjs"), "--cert", str(cert), "--key", str(key)]
-    target.start([*command, "--port", str(port)], os.environ.copy(), logs / "node.log")
-    target.wait_ready("/socket.io/?EIO=4&transport=polling", timeout=30)
-    return target
+NODE_LOADGEN = ROOT / "bench" / "node-loadgen"
 
 
 @dataclass
@@ -187,8 +77,9 @@ class Loadgens:
             out = out_dir / f"loadgen-{os.getpid()}-{i}.json"
             self.outputs.append(out)
             command = [
-                *("-m", "bench.loadgen", "--url", target.url, "--ca", str(target.cert)),
-                *("--world", str(world_file), "--target", target.name, "--mode", mode),
+                *generator_command(getattr(args, "generator", "python")),
+                *("--url", target.url, "--ca", str(target.cert)),
+                *("--world", str(world_file), "--target", target.kind, "--mode", mode),
                 *("--first", str(bounds[i]), "--last", str(bounds[i + 1])),
                 *("--rate", str(args.rate), "--warmup", str(args.warmup)),
                 *("--duration", str(args.duration), "--out", str(out)),
@@ -196,11 +87,11 @@ class Loadgens:
             ]
             self.processes.append(
                 await asyncio.create_subprocess_exec(
-                    sys.executable,
                     *command,
                     cwd=ROOT,
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
+                    preexec_fn=pinned(getattr(args, "loadgen_cpu_set", None)),
                 )
             )
         connected = failed = 0
@@ -241,6 +132,20 @@ class Loadgens:
                 process.kill()
 
 
+def generator_command(generator: str) -> list[str]:
+    """The load generator's command line: bench/loadgen.py, or its socket.io-client twin."""
+    if generator == "python":
+        return [sys.executable, "-m", "bench.loadgen"]
+    if not (NODE_LOADGEN / "node_modules" / "socket.io-client").exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_LOADGEN,
+            check=True,
+            timeout=300,
+        )
+    return ["node", str(NODE_LOADGEN / "loadgen.mjs")]
+
+
 def percentile(sorted_values: list[int], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -253,8 +158,8 @@ def merge_pairs(
 ) -> dict[str, Any]:
     total: dict[str, Any] = {"ack_errors": {}, "other_events": {}, "connect_errors": {}}
     samples: dict[str, list[int]] = {"ack_us": [], "delivery_us": [], "send_lag_us": []}
-    for report in reports:
-        for key, value in report.items():
+    for part in reports:
+        for key, value in part.items():
             if key in samples:
                 samples[key] += value
             elif isinstance(value, dict):
@@ -265,8 +170,6 @@ def merge_pairs(
     window = args.duration
     for key in samples:
         samples[key].sort()
-    # Every message sent in the window must be acknowledged and delivered by the end of
-    # the drain; a connect that failed counts once.
     undelivered = max(0, total["sent"] - total["delivered"])
     errors = (
         sum(total["ack_errors"].values())
@@ -292,10 +195,19 @@ def merge_pairs(
     }
 
 
+def server_rss(pids: dict[str, int]) -> int:
+    total = 0
+    for pid in pids.values():
+        with contextlib.suppress(OSError):
+            total += rss_bytes(pid)
+    return total
+
+
 async def run_pairs(
     target: Target, world_file: Path, clients: int, args: Any, profile_to: Path | None
 ) -> dict[str, Any]:
-    baseline = rss_bytes(target.pid)
+    servers = target.server_pids()
+    baseline = server_rss(servers)
     gens = Loadgens()
     try:
         connected, failed = await gens.start(
@@ -305,40 +217,61 @@ async def run_pairs(
         start = time.monotonic() + 1.0
         await gens.tell(f"go {start}")
         await asyncio.sleep(start + args.warmup - time.monotonic())
-        pids = {"server": target.pid} | {f"loadgen{i}": p.pid for i, p in enumerate(gens.processes)}
+        pids = servers | {f"loadgen{i}": p.pid for i, p in enumerate(gens.processes)}
+        load_before = os.getloadavg()[0]
         window = Window(pids)
         stop = asyncio.Event()
-        sampler = asyncio.create_task(window.sample_until(stop))
-        spy = _start_profile(target.pid, args.duration, profile_to) if profile_to else None
+        sampler = asyncio.create_task(sample_total_rss(window, servers, stop))
+        main_pid = None if target.kind == "node" else target.pid  # py-spy reads Python only
+        spy = _start_profile(main_pid, args.duration, profile_to) if profile_to else None
         await asyncio.sleep(args.duration)
         cpu = window.finish()
         stop.set()
-        await sampler
+        rss_max = await sampler
         if spy is not None:
             spy.wait(timeout=60)
         reports = await gens.finish(within=120)
     finally:
         gens.kill()
+    server_cpu = sum(v for k, v in cpu.items() if k.startswith("server:"))
     loadgen_cpu = sum(v for k, v in cpu.items() if k.startswith("loadgen"))
-    cpu = {
-        "server": cpu["server"],
+    summary = {
+        "server": server_cpu,
+        **{k: v for k, v in cpu.items() if k.startswith("server:")},
         "loadgens": loadgen_cpu,
         "machine": cpu["machine"],
-        "others": max(0.0, cpu["machine"] - cpu["server"] - loadgen_cpu),
+        "others": max(0.0, cpu["machine"] - server_cpu - loadgen_cpu),
     }
-    rss = {"server_baseline": baseline, "server_max": window.rss_max.get("server", 0)}
-    result = merge_pairs(reports, cpu, rss, args)
+    result = merge_pairs(
+        reports, summary, {"server_baseline": baseline, "server_max": rss_max}, args
+    )
     result["target"] = target.name
-    result["server_rss_kb_per_client"] = (rss["server_max"] - baseline) / 1024 / max(connected, 1)
-    cpu_seconds = cpu["server"] / 100 * args.duration
-    result["server_cpu_ms_per_1k_msgs"] = cpu_seconds * 1e6 / max(result["delivered_in_window"], 1)
+    # 1-minute load average at the window's start and end (the run's own server and
+    # generator count in it: up to ~1.5 at saturation; ``others`` is the neighbours' CPU).
+    result["load_1m"] = [load_before, os.getloadavg()[0]]
+    result["server_rss_kb_per_client"] = (rss_max - baseline) / 1024 / max(connected, 1)
+    cpu_seconds = server_cpu / 100 * args.duration
+    result["server_cpu_us_per_msg"] = cpu_seconds * 1e6 / max(result["delivered_in_window"], 1)
     return result
 
 
-def _start_profile(pid: int, duration: float, out: Path) -> subprocess.Popen[bytes] | None:
+async def sample_total_rss(window: Window, servers: dict[str, int], stop: asyncio.Event) -> int:
+    """Max of the summed RSS of the server's processes (node + nginx), every 0.5 s."""
+    peak = 0
+    while not stop.is_set():
+        peak = max(peak, server_rss(servers))
+        window.sample_rss()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+    return peak
+
+
+def _start_profile(pid: int | None, duration: float, out: Path) -> Any:
     spy = Path(sys.executable).parent / "py-spy"
-    if not spy.exists():
-        print("  (py-spy is not installed in the venv: no profile)", flush=True)
+    if pid is None or not spy.exists():
+        print(
+            "  (not a Python server, or py-spy not installed in the venv: no profile)", flush=True
+        )
         return None
     command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(duration))]
     command += ["--format", "raw", "--rate", "100", "--gil", "--nonblocking", "--output", str(out)]
@@ -346,18 +279,20 @@ def _start_profile(pid: int, duration: float, out: Path) -> subprocess.Popen[byt
 
 
 async def run_idle(target: Target, world_file: Path, count: int, args: Any) -> dict[str, Any]:
-    baseline = rss_bytes(target.pid)
+    servers = target.server_pids()
+    baseline = server_rss(servers)
     gens = Loadgens()
     began = time.monotonic()
     try:
         connected, failed = await gens.start(target, world_file, "idle", count, args.procs, args)
         connect_s = time.monotonic() - began
-        window = Window({"server": target.pid})
+        window = Window(servers)
+        peak = 0
         for _ in range(int(args.settle * 2)):
-            window.sample_rss()
+            peak = max(peak, server_rss(servers))
             await asyncio.sleep(0.5)
         cpu = window.finish()
-        now = rss_bytes(target.pid)
+        now = server_rss(servers)
         await gens.tell("stop")
         reports = await gens.finish(within=120)
     finally:
@@ -368,34 +303,38 @@ async def run_idle(target: Target, world_file: Path, count: int, args: Any) -> d
         "connected": connected,
         "connect_failed": failed,
         "disconnects": sum(r["disconnects"] for r in reports),
+        "connect_errors": {k: v for r in reports for k, v in r["connect_errors"].items()},
         "connect_s": connect_s,
         "server_rss_mb_baseline": baseline / MB,
         "server_rss_mb": now / MB,
-        "server_rss_mb_max": window.rss_max.get("server", now) / MB,
+        "server_rss_mb_max": max(peak, now) / MB,
         "server_rss_kb_per_connection": (now - baseline) / 1024 / max(connected, 1),
-        "server_cpu_percent_idle": cpu["server"],
+        "server_cpu_percent_idle": sum(v for k, v in cpu.items() if k.startswith("server:")),
+        "load_1m": os.getloadavg()[0],
     }
 
 
-def prepare_world(pairs: int, visitors: int, args: Any, scratch: Path) -> Path:
-    """The cached world for these sizes, building it through the REST API if needed."""
-    key = cache_key(pairs, visitors, args.pairs_per_org)
+def prepare_world(
+    source: RaaselSource, pairs: int, visitors: int, args: Any, scratch: Path
+) -> Path:
+    """The cached world for these sizes, building it if needed (bench/world.py): accounts
+    in-process before the node serves, the rest through the node's API."""
+    key = cache_key(pairs, visitors, args.pairs_per_org, source.migrations)
     directory = None if args.rebuild_world else cached(key)
     if directory is not None:
         return directory
-    print(f"building world {key} (agents cost ~0.25 s each in argon2id)...", flush=True)
+    print(f"building world {key} (agents cost one argon2id login each)...", flush=True)
     var_dir = scratch / "setup-var"
-    target = start_raasel(var_dir, scratch)
+    var_dir.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
+    plans = plan_world(pairs, visitors, args.pairs_per_org)
+    env = os.environ | source.env() | RAASEL_ENV | {"RAASEL_VAR_DIR": str(var_dir)}
+    accounts = make_accounts(plans, env, scratch)
+    print(f"  accounts made in {time.monotonic() - began:.0f} s", flush=True)
+    target = start_raasel(source, var_dir, scratch)
     try:
         world = asyncio.run(
-            build_world(
-                f"https://localhost:{target.port}",
-                target.ssl_context(),
-                pairs,
-                visitors,
-                args.pairs_per_org,
-            )
+            build_world(f"https://localhost:{target.port}", target.ssl_context(), plans, accounts)
         )
     finally:
         target.stop()
@@ -411,38 +350,93 @@ def fresh_var(world_dir: Path, scratch: Path, label: str) -> Path:
     return var_dir
 
 
-def print_pairs_table(results: list[dict[str, Any]]) -> None:
-    header = (
-        f"{'target':7} {'run':>3} {'clients':>7} {'sent/s':>8} {'deliv/s':>8} "
-        f"{'ack p50':>8} {'ack p99':>8} {'dlv p50':>8} {'dlv p99':>8} {'errors':>6} "
-        f"{'srv CPU%':>8} {'lg CPU%':>7} {'other%':>6} {'RSS MB':>7} {'KB/cl':>6}"
+def start_target(name: str, var_dir: Path, scratch: Path, args: Any, connections: int) -> Target:
+    cpus = args.server_cpu_set
+    cert, key = var_dir / "tls" / "cert.pem", var_dir / "tls" / "key.pem"
+    if name == "raasel":
+        return start_raasel(args.source, var_dir, scratch, cpus, args.switch_interval)
+    if name in {"raasel-nginx", "raasel-nginx-plain"}:
+        scheme = "https" if name == "raasel-nginx" else "http"
+        return start_raasel_behind_nginx(args.source, var_dir, scratch, cpus, scheme, connections)
+    if name == "python":
+        return start_python(cert, key, var_dir / "python-relay.sqlite3", scratch, cpus)
+    return start_node(cert, key, scratch, cpus)
+
+
+def measure_pairs(
+    name: str, world_dir: Path, scratch: Path, clients: int, offered: float, args: Any, run: int
+) -> dict[str, Any]:
+    """One measurement on a fresh server: ``clients`` in pairs offering ``offered`` msgs/s."""
+    trial = argparse.Namespace(**vars(args))
+    trial.rate = offered / clients
+    var_dir = fresh_var(world_dir, scratch, name)
+    target = start_target(name, var_dir, scratch, trial, clients)
+    try:
+        profile = scratch / f"profile-{name}-{run}.txt" if args.profile else None
+        result = asyncio.run(run_pairs(target, world_dir / "world.json", clients, trial, profile))
+    finally:
+        target.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
+    result["run"] = run
+    result["offered_per_s"] = offered
+    result["verdict"] = report.verdict(result, args.target_p99_ms)
+    return result
+
+
+def measure_idle(
+    name: str, world_dir: Path, scratch: Path, count: int, args: Any, run: int
+) -> dict[str, Any]:
+    var_dir = fresh_var(world_dir, scratch, name)
+    target = start_target(name, var_dir, scratch, args, count)
+    try:
+        idle = asyncio.run(run_idle(target, world_dir / "world.json", count, args))
+    finally:
+        target.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
+    idle["run"] = run
+    return idle
+
+
+def cpu_set(text: str) -> set[int] | None:
+    if not text or (os.cpu_count() or 1) < 2:
+        return None
+    return {int(c) for c in text.split(",")}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print(header)
-    for r in results:
-        print(
-            f"{r['target']:7} {r['run']:>3} {r['connected']:>7} {r['sent_per_s']:>8.0f} "
-            f"{r['delivered_per_s']:>8.0f} {r['ack_p50_ms']:>8.1f} {r['ack_p99_ms']:>8.1f} "
-            f"{r['delivery_p50_ms']:>8.1f} {r['delivery_p99_ms']:>8.1f} {r['errors']:>6} "
-            f"{r['cpu_percent']['server']:>8.0f} {r['cpu_percent']['loadgens']:>7.0f} "
-            f"{r['cpu_percent']['others']:>6.0f} {r['rss_mb']['server_max']:>7.0f} "
-            f"{r['server_rss_kb_per_client']:>6.1f}"
-        )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=0, help="clients in pairs (even)")
+    parser.add_argument("--clients", default="", help="clients in pairs, e.g. 200 or 200,2000")
     parser.add_argument("--idle", type=int, default=0, help="idle connections to hold")
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--rate", type=float, default=2.5, help="messages/s per client")
+    parser.add_argument(
+        "--offered", default="", help="total msgs/s, e.g. 200,500 (overrides --rate)"
+    )
     parser.add_argument("--procs", type=int, default=1, help="load generator processes")
+    parser.add_argument(
+        "--generator",
+        choices=["node", "python"],
+        default="node",
+        help="node: socket.io-client (bench/node-loadgen/); python: bench/loadgen.py",
+    )
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--targets", default="raasel,node")
+    parser.add_argument("--targets", default="raasel,python,node", help=", ".join(TARGETS))
+    parser.add_argument("--raasel-commit", default="", help="run this commit's src/ (git archive)")
+    parser.add_argument("--server-cpus", default="0", help="CPUs of the server ('' : no pinning)")
+    parser.add_argument("--loadgen-cpus", default="1", help="CPUs of the load generators")
+    parser.add_argument("--target-p99-ms", type=float, default=100.0, help="pass: delivery p99")
+    parser.add_argument("--sweep", action="store_true", help="highest passing offered rate")
+    parser.add_argument("--sweep-start", type=float, default=100.0, help="first msgs/s tried")
+    parser.add_argument("--sweep-max", type=float, default=20000.0, help="highest msgs/s tried")
+    parser.add_argument("--sweep-precision", type=float, default=0.1, help="stop at hi/lo-1")
+    parser.add_argument("--sweep-budget", type=float, default=600.0, help="s per server and size")
     parser.add_argument("--pairs-per-org", type=int, default=50)
     parser.add_argument("--settle", type=float, default=5.0, help="idle: seconds held")
     parser.add_argument("--rebuild-world", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="py-spy the Raasel node")
+    parser.add_argument("--profile", action="store_true", help="py-spy the Python servers")
     parser.add_argument(
         "--switch-interval",
         type=float,
@@ -450,84 +444,80 @@ def main() -> None:
         help="diagnostics: run the Raasel node with this sys.setswitchinterval()",
     )
     args = parser.parse_args()
-    if not args.clients and not args.idle:
+    args.client_counts = [int(c) for c in args.clients.split(",") if c]
+    if not args.client_counts and not args.idle:
         parser.error("give --clients and/or --idle")
+    if any(c % 2 or c <= 0 for c in args.client_counts):
+        parser.error("--clients must be even (pairs)")
+    args.targets = [t for t in args.targets.split(",") if t]
+    unknown = set(args.targets) - set(TARGETS)
+    if unknown:
+        parser.error(f"unknown targets {sorted(unknown)}; choose from {', '.join(TARGETS)}")
+    args.offered_rates = [float(r) for r in args.offered.split(",") if r]
+    args.server_cpu_set = cpu_set(args.server_cpus)
+    args.loadgen_cpu_set = cpu_set(args.loadgen_cpus)
+    return args
+
+
+def main() -> None:
+    from bench.sweep import sweep
+
+    args = parse_args()
     raise_fd_limit()  # inherited by the servers and the load generators
+    args.source = raasel_source(args.raasel_commit)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     scratch = RESULTS / f"run-{stamp}"
     scratch.mkdir(parents=True)
-    world_dir = prepare_world(args.clients // 2, args.idle, args, scratch)
-    world_file = world_dir / "world.json"
-    targets = args.targets.split(",")
+    pairs_needed = max(args.client_counts, default=0) // 2
+    world_dir = prepare_world(args.source, pairs_needed, args.idle, args, scratch)
     results: list[dict[str, Any]] = []
     idle_results: list[dict[str, Any]] = []
+    sweeps: list[dict[str, Any]] = []
+    began = time.monotonic()
     try:
-        for run in range(1, args.repeat + 1):
-            for name in targets:
-                var_dir = fresh_var(world_dir, scratch, name)
-                if name == "raasel":
-                    target = start_raasel(var_dir, scratch, args.switch_interval)
-                else:
-                    target = start_node(
-                        var_dir / "tls" / "cert.pem", var_dir / "tls" / "key.pem", scratch
-                    )
-                try:
-                    if args.clients:
-                        profile = (
-                            scratch / f"profile-{run}.txt"
-                            if args.profile and name == "raasel"
-                            else None
+        for clients in args.client_counts:
+            if args.sweep:
+                for name in args.targets:
+                    found = sweep(name, clients, args, world_dir, scratch, measure_pairs)
+                    sweeps.append(found)
+                    results += found["trials"]
+                continue
+            rates = args.offered_rates or [args.rate * clients]
+            for run in range(1, args.repeat + 1):
+                for offered in rates:
+                    for name in args.targets:
+                        result = measure_pairs(
+                            name, world_dir, scratch, clients, offered, args, run
                         )
-                        result = asyncio.run(
-                            run_pairs(target, world_file, args.clients, args, profile)
-                        )
-                        result["run"] = run
                         results.append(result)
-                        print_pairs_table([result])
-                    if args.idle:
-                        idle = asyncio.run(run_idle(target, world_file, args.idle, args))
-                        idle["run"] = run
-                        idle_results.append(idle)
-                        print(json.dumps(idle), flush=True)
-                finally:
-                    target.stop()
-                shutil.rmtree(var_dir, ignore_errors=True)
+                        report.print_pairs([result], header=not results[:-1])
+        if args.idle:
+            for run in range(1, args.repeat + 1):
+                for name in args.targets:
+                    idle = measure_idle(name, world_dir, scratch, args.idle, args, run)
+                    idle_results.append(idle)
+                    print(json.dumps(idle), flush=True)
     finally:
         summary = {
-            "command": " ".join(sys.argv),
-            "machine": {"nproc": os.cpu_count(), "cpu": cpu_model()},
-            "args": vars(args),
+            "command": " ".join(["python -m bench.run", *sys.argv[1:]]),
+            "raasel": args.source.label,
+            "machine": {"nproc": os.cpu_count(), "cpu": cpu_model(), "load": os.getloadavg()},
+            "elapsed_s": time.monotonic() - began,
+            "args": {k: v for k, v in vars(args).items() if k != "source"},
             "pairs": results,
+            "sweeps": [{k: v for k, v in s.items() if k != "trials"} for s in sweeps],
             "idle": idle_results,
         }
         out = RESULTS / f"bench-{stamp}.json"
-        out.write_text(json.dumps(summary, indent=2))
-    print()
+        out.write_text(json.dumps(summary, indent=2, default=str))
+    print(f"\nRaasel: {args.source.label}; load average {os.getloadavg()[0]:.1f}")
     if results:
-        print_pairs_table(results)
-        _print_ratios(results)
-    for idle in idle_results:
-        print(
-            f"idle {idle['target']:7} run {idle['run']}: {idle['connected']}/{idle['idle']} "
-            f"connected in {idle['connect_s']:.0f} s, server RSS {idle['server_rss_mb']:.0f} MB "
-            f"({idle['server_rss_kb_per_connection']:.1f} KB/connection)"
-        )
+        report.print_pairs(results)
+    if sweeps:
+        report.print_sweeps(sweeps, args.target_p99_ms)
+    if idle_results:
+        report.print_idle(idle_results)
     print(f"results: {out}")
-
-
-def _print_ratios(results: list[dict[str, Any]]) -> None:
-    by_run: dict[int, dict[str, dict[str, Any]]] = {}
-    for r in results:
-        by_run.setdefault(r["run"], {})[r["target"]] = r
-    for run, pair in sorted(by_run.items()):
-        if {"raasel", "node"} <= pair.keys():
-            py, js = pair["raasel"], pair["node"]
-            delivered = py["delivered_per_s"] / max(js["delivered_per_s"], 1e-9)
-            line = f"run {run}: raasel/node delivered msgs/s {delivered:.2f}x"
-            if py["delivered_in_window"] and js["delivered_in_window"]:
-                cost = py["server_cpu_ms_per_1k_msgs"] / js["server_cpu_ms_per_1k_msgs"]
-                line += f", server CPU per delivered message {cost:.1f}x"
-            print(line)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import asyncpg
 from bench.loadgen import raise_fd_limit
 from bench.procstat import Window, cpu_model, rss_bytes
 from bench.run import RAASEL_ENV, RESULTS, Loadgens, Target, free_port, merge_pairs
-from bench.world import WORLDS, build_world, cache_key, store
+from bench.world import WORLDS, build_world, cache_key, make_accounts, plan_world, store
 
 PG_ADMIN = os.environ.get(
     "RAASEL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -102,7 +102,7 @@ def start_node(
     var_dir: Path, logs: Path, name: str, node_id: int, database: str, redis_url: str
 ) -> Target:
     port = free_port()
-    target = Target(name, port, var_dir / "tls" / "cert.pem", var_dir / "tls" / "key.pem")
+    target = Target(name, "raasel", port, var_dir / "tls" / "cert.pem")
     env = (
         os.environ.copy()
         | RAASEL_ENV
@@ -115,8 +115,9 @@ def start_node(
     )
     if redis_url:
         env["RAASEL_REDIS_URL"] = redis_url
-    target.start([sys.executable, "-m", "raasel.cli", "serve"], env, logs / f"{name}.log")
-    target.wait_ready("/readyz", timeout=120)
+    command = [sys.executable, "-m", "raasel.cli", "serve"]
+    target.spawn(name, command, env, logs / f"{name}.log", None)
+    target.wait_ready_https("/readyz", timeout=120)
     return target
 
 
@@ -133,17 +134,17 @@ def prepare_pg_world(pairs: int, args: Any, scratch: Path) -> tuple[Path, str]:
         pg(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)', f'CREATE DATABASE "{template}"')
     )
     var_dir = scratch / "setup-var"
-    node = start_node(var_dir, scratch, "setup", 1, pg_url(template), "")
+    var_dir.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
+    # Organizations, owners and agents in the (not yet served) database, as `raasel
+    # create-org` / `create-agent` make them; the rest through the node's API.
+    plans = plan_world(pairs, 0, args.pairs_per_org)
+    env = os.environ | RAASEL_ENV | {"RAASEL_VAR_DIR": str(var_dir)}
+    accounts = make_accounts(plans, env | {"RAASEL_DATABASE_URL": pg_url(template)}, scratch)
+    node = start_node(var_dir, scratch, "setup", 1, pg_url(template), "")
     try:
         world = asyncio.run(
-            build_world(
-                f"https://localhost:{node.port}",
-                node.ssl_context(),
-                pairs,
-                0,
-                args.pairs_per_org,
-            )
+            build_world(f"https://localhost:{node.port}", node.ssl_context(), plans, accounts)
         )
     finally:
         node.stop()

@@ -26,6 +26,9 @@ from raasel.lib.clock import utcnow
 from raasel.lib.ids import new_str_id
 from raasel.storage.metadata import people
 from raasel.storage.migrate import upgrade
+from raasel.storage.tenancy import CrossTenant
+
+INSPECT = CrossTenant("the benchmark looks at the stored rows")
 
 
 async def _customers(svc: Services, count: int) -> list[Actor]:
@@ -68,7 +71,7 @@ async def run(
     from raasel.actions.demo import seed_demo
 
     await seed_demo(svc)
-    async with svc.db.read() as conn:
+    async with svc.db.read(INSPECT) as conn:
         from raasel.storage.metadata import organizations
 
         org = await organizations.get_org_by_slug(conn, "acme")

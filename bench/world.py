@@ -1,14 +1,19 @@
-"""The benchmark's people, made through Raasel's public REST API, and cached.
+"""The benchmark's people, and their cache.
 
 For every customer/agent pair: a widget visitor of an organization opens a support
-conversation, an agent account is created in that organization, and the owner assigns
-the conversation to that agent. Agents belong to no dispatch group, so a message reaches
+conversation, an agent account exists in that organization, and the owner assigns the
+conversation to that agent. Agents belong to no dispatch group, so a message reaches
 exactly its pair's other side (plus the owner's room, which nobody joins here); an
 organization holds ``pairs_per_org`` pairs, so presence fan-out stays realistic.
 
-Agent accounts cost two argon2id hashes each (create + login, about 0.12 s apiece on the
-server's event loop), so a world is built once, then the node's stopped ``var`` dir and
-the tokens are kept under ``bench/results/worlds/`` and copied for every run.
+Since sign-up mails a verification link and an admin's new member gets an invitation
+(09dc31c), the organizations, owners and agents are made as the operator makes them
+(``raasel create-org`` / ``create-agent``: bench/world_accounts.py, in-process against the
+node's database before it serves). Everything else goes through the public API of the
+running node: the owners and agents log in (one argon2id check each, ~0.1 s, in the
+node's login pool), visitors start widget sessions, open their conversations, and the
+owner assigns them. A world is built once; the node's stopped ``var`` dir and the tokens
+are kept under ``bench/results/worlds/`` and copied for every run.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import hashlib
 import json
 import shutil
 import ssl
+import subprocess
+import sys
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 WORLDS = ROOT / "bench" / "results" / "worlds"
 PASSWORD = "bench horse battery staple"
-WORLD_VERSION = 1
+WORLD_VERSION = 2  # bump when what a world holds changes
 
 
 @dataclass
@@ -54,13 +61,63 @@ class World:
         return cls([Pair(**p) for p in data["pairs"]], list(data["visitors"]))
 
 
-def cache_key(pairs: int, visitors: int, pairs_per_org: int) -> str:
-    """Worlds are rebuilt when the schema or this module changes."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    versions = ROOT / "src" / "raasel" / "storage" / "migrations" / "versions"
+def cache_key(pairs: int, visitors: int, pairs_per_org: int, versions: Path | None = None) -> str:
+    """Worlds are rebuilt when the schema (``versions``: the migrations of the Raasel that
+    runs, the working tree's by default) or ``WORLD_VERSION`` (what a world holds) changes."""
+    digest = hashlib.sha256(f"world {WORLD_VERSION}".encode())
+    versions = versions or ROOT / "src" / "raasel" / "storage" / "migrations" / "versions"
     for path in sorted(versions.glob("*.py")):
         digest.update(path.read_bytes())
     return f"p{pairs}-v{visitors}-o{pairs_per_org}-{digest.hexdigest()[:10]}"
+
+
+@dataclass
+class OrgPlan:
+    """One organization of the world: its slug, owner, agents and idle visitors."""
+
+    slug: str
+    name: str
+    owner_email: str
+    agents: list[str]
+    visitors: int
+
+
+def plan_world(pairs: int, visitors: int, pairs_per_org: int) -> list[OrgPlan]:
+    orgs = max(1, -(-pairs // pairs_per_org), -(-visitors // 1000))
+    plans = []
+    for i in range(orgs):
+        nonce = uuid.uuid4().hex[:8]
+        count = pairs // orgs + (i < pairs % orgs)
+        plans.append(
+            OrgPlan(
+                slug=f"bench-{i}-{nonce}",
+                name=f"Bench {i}",
+                owner_email=f"founder-{nonce}@bench.example",
+                agents=[f"agent-{n}-{nonce}@bench.example" for n in range(count)],
+                visitors=visitors // orgs + (i < visitors % orgs),
+            )
+        )
+    return plans
+
+
+def make_accounts(
+    plans: list[OrgPlan], env: dict[str, str], scratch: Path, timeout: float = 1800
+) -> dict[str, Any]:
+    """The organizations, owners and agents, made in the node's (stopped) database."""
+    plan_file, out_file = scratch / "world-plan.json", scratch / "world-accounts.json"
+    plan_file.write_text(json.dumps({"password": PASSWORD, "orgs": [asdict(p) for p in plans]}))
+    with (scratch / "world-accounts.log").open("wb") as log:
+        subprocess.run(
+            [sys.executable, "-m", "bench.world_accounts", str(plan_file), str(out_file)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=timeout,
+        )
+    made: dict[str, Any] = json.loads(out_file.read_text())["orgs"]
+    return made
 
 
 class Rest:
@@ -69,78 +126,54 @@ class Rest:
 
     async def call(self, path: str, body: Any, token: str | None = None, expect: int = 200) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for attempt in range(3):
+        for attempt in range(6):
             try:
                 response = await self.http.post(path, json=body, headers=headers)
-                break
             except httpx.TransportError:  # a kept-alive connection the server just closed
-                if attempt == 2:
+                if attempt == 5:
                     raise
                 await asyncio.sleep(0.5)
+                continue
+            if response.status_code == 503 and attempt < 5:  # busy (the argon2 pool): retry
+                await asyncio.sleep(1.0)
+                continue
+            break
         if response.status_code != expect:
             raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:300]}")
         return response.json()
 
+    async def login(self, email: str, slug: str) -> dict[str, Any]:
+        body = {"email": email, "password": PASSWORD, "organization": slug}
+        session: dict[str, Any] = await self.call("/api/v1/auth/login", body)
+        return session
+
 
 async def _build_org(
-    rest: Rest, index: int, pairs: int, visitors: int, limit: asyncio.Semaphore
+    rest: Rest, plan: OrgPlan, made: dict[str, Any], limit: asyncio.Semaphore
 ) -> World:
-    nonce = uuid.uuid4().hex[:8]
-    slug = f"bench-{index}-{nonce}"
-    email = f"founder-{nonce}@bench.example"
+    org_id = made["org_id"]
     async with limit:
-        founder = await rest.call(
-            "/api/v1/auth/register",
-            {"email": email, "password": PASSWORD, "display_name": "Founder"},
-            expect=201,
-        )
-        org = await rest.call(
-            "/api/v1/orgs",
-            {"slug": slug, "name": f"Bench {index}", "description": "benchmark"},
-            founder["access_token"],
-            expect=201,
-        )
-        owner = await rest.call(
-            "/api/v1/auth/login", {"email": email, "password": PASSWORD, "organization": slug}
-        )
-    owner_token = owner["access_token"]
+        owner_token = (await rest.login(plan.owner_email, plan.slug))["access_token"]
 
     async def visitor() -> dict[str, Any]:
         session: dict[str, Any] = await rest.call(
-            "/api/v1/auth/visitor", {"organization": slug}, expect=201
+            "/api/v1/auth/visitor", {"organization": plan.slug}, expect=201
         )
         return session
 
-    async def pair(n: int) -> Pair:
+    async def pair(n: int, email: str) -> Pair:
         async with limit:
-            agent_email = f"agent-{n}-{nonce}@bench.example"
-            await rest.call(
-                f"/api/v1/orgs/{org['id']}/members",
-                {
-                    "email": agent_email,
-                    "display_name": f"Agent {n}",
-                    "password": PASSWORD,
-                    "role": "agent",
-                    "capacity": 5,
-                    "group_ids": [],
-                },
-                owner_token,
-                expect=201,
-            )
-            agent = await rest.call(
-                "/api/v1/auth/login",
-                {"email": agent_email, "password": PASSWORD, "organization": slug},
-            )
+            agent = await rest.login(email, plan.slug)
             customer = await visitor()
             conversation = await rest.call(
                 "/api/v1/conversations",
-                {"org_id": org["id"], "text": "Hello, I need help", "client_id": f"open-{n}"},
+                {"org_id": org_id, "text": "Hello, I need help", "client_id": f"open-{n}"},
                 customer["access_token"],
                 expect=201,
             )
             await rest.call(
                 f"/api/v1/conversations/{conversation['conversation']['id']}/assign",
-                {"agent_id": agent["user"]["id"]},
+                {"agent_id": made["agents"][email]},
                 owner_token,
             )
             return Pair(
@@ -151,29 +184,20 @@ async def _build_org(
         async with limit:
             return str((await visitor())["access_token"])
 
-    made = await asyncio.gather(*(pair(n) for n in range(pairs)))
-    idle = await asyncio.gather(*(idle_visitor() for _ in range(visitors)))
-    return World(list(made), list(idle))
+    pairs = await asyncio.gather(*(pair(n, email) for n, email in enumerate(plan.agents)))
+    idle = await asyncio.gather(*(idle_visitor() for _ in range(plan.visitors)))
+    return World(list(pairs), list(idle))
 
 
 async def build_world(
-    base_url: str, ssl_context: ssl.SSLContext, pairs: int, visitors: int, pairs_per_org: int
+    base_url: str, ssl_context: ssl.SSLContext, plans: list[OrgPlan], accounts: dict[str, Any]
 ) -> World:
-    orgs = max(1, -(-pairs // pairs_per_org), -(-visitors // 1000))
+    """Through the running node's API: logins, visitors, conversations, assignments."""
     rest = Rest(base_url, ssl_context)
     limit = asyncio.Semaphore(16)
     try:
         parts = await asyncio.gather(
-            *(
-                _build_org(
-                    rest,
-                    i,
-                    pairs // orgs + (i < pairs % orgs),
-                    visitors // orgs + (i < visitors % orgs),
-                    limit,
-                )
-                for i in range(orgs)
-            )
+            *(_build_org(rest, plan, accounts[plan.slug], limit) for plan in plans)
         )
     finally:
         await rest.http.aclose()
@@ -185,8 +209,19 @@ async def build_world(
 
 
 def cached(key: str) -> Path | None:
+    """This world, else the smallest cached one of the same schema with at least as many
+    pairs and visitors (a run uses the first pairs of the world file)."""
     directory = WORLDS / key
-    return directory if (directory / "world.json").exists() else None
+    if (directory / "world.json").exists():
+        return directory
+    pairs, visitors, rest = key.split("-", 2)
+    found = []
+    for other in WORLDS.glob(f"p*-v*-{rest}"):
+        p, v, _ = other.name.split("-", 2)
+        big_enough = int(p[1:]) >= int(pairs[1:]) and int(v[1:]) >= int(visitors[1:])
+        if big_enough and (other / "world.json").exists():
+            found.append((int(p[1:]) + int(v[1:]), other))
+    return min(found)[1] if found else None
 
 
 def store(key: str, var_dir: Path, world: World) -> Path:

@@ -37,6 +37,7 @@ class ConversationKind(StrEnum):
     OUTREACH = "outreach"
     B2B = "b2b"
     DIRECT = "direct"
+    PLATFORM = "platform"  # an organization <-> the node's operators
 
 
 class ConversationStatus(StrEnum):
@@ -74,3 +75,4 @@ class Side(StrEnum):
 
     CUSTOMER = "customer"
     ORG = "org"
+    PLATFORM = "platform"  # the node's operators (platform support)

@@ -5,6 +5,8 @@ The ``code`` is the stable contract documented in docs/protocol.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RaaselError(Exception):
     code = "error"
@@ -16,7 +18,7 @@ class RaaselError(Exception):
         if code is not None:
             self.code = code
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message}
 
 
@@ -90,3 +92,51 @@ class Busy(RaaselError):
 
     code = "busy"
     status = 503
+
+
+class InvalidLink(RaaselError):
+    """A link from a mail (verification, reset, invitation) that is forged, used, expired
+    or revoked: all answered alike."""
+
+    code = "invalid_link"
+    status = 400
+
+
+class QuotaExceeded(RaaselError):
+    """An upload over the organization's storage quota or the customer's upload budget."""
+
+    code = "quota_exceeded"
+    status = 413
+
+
+class StaleDevices(RaaselError):
+    """A direct send whose envelopes do not match the members' devices: it carries the
+    current lists so the client re-encrypts (docs/protocol.md, direct chats)."""
+
+    code = "stale_devices"
+    status = 409
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        devices: dict[str, list[dict[str, int]]],
+        missing: list[dict[str, object]],
+        extra: list[dict[str, object]],
+        stale: list[dict[str, object]],
+    ) -> None:
+        super().__init__(message)
+        self.devices = devices
+        self.missing = missing
+        self.extra = extra
+        self.stale = stale
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "devices": self.devices,
+            "missing": self.missing,
+            "extra": self.extra,
+            "stale": self.stale,
+        }

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from raasel.actions.context import Actor, Services
+from raasel.actions.context import Actor, Event, Services
 from raasel.actions.members import add_member
 from raasel.actions.orgs import create_org_with_owner
 from raasel.app import build_services
@@ -33,6 +33,9 @@ async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         secret_key="x" * 40,
         send_rate="100000/10",
         open_rate="100000/60",
+        receipt_rate="100000/10",
+        sync_rate="100000/10",
+        typing_rate="100000/10",
     )
     svc = build_services(settings)
     yield svc
@@ -99,12 +102,14 @@ class StatementCounter:
 
     def __init__(self, services: Services) -> None:
         self.count = 0
+        self._db = services.db
         self._engines = {id(e): e for e in (services.db.reader, services.db.writer)}.values()
 
     def _on_execute(self, *_: object) -> None:
         self.count += 1
 
     def __enter__(self) -> StatementCounter:
+        self._raw = self._db.raw_statements  # the committer's bulk writes on sqlite3
         for engine in self._engines:
             event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
         return self
@@ -112,3 +117,26 @@ class StatementCounter:
     def __exit__(self, *_: object) -> None:
         for engine in self._engines:
             event.remove(engine.sync_engine, "before_cursor_execute", self._on_execute)
+        self.count += self._db.raw_statements - self._raw
+
+
+class Published:
+    """The events the committer publishes after each commit, in order."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self.events: list[Event] = []
+        services.db.publisher = self._capture
+
+    async def _capture(self, events: list[Event]) -> None:
+        self.events.extend(events)
+
+    async def take(self) -> list[Event]:
+        await self._services.db.drain_published()
+        taken, self.events = self.events, []
+        return taken
+
+
+@pytest.fixture
+def published(services: Services) -> Published:
+    return Published(services)

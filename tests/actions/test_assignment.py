@@ -9,14 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.actions import lifecycle
-from raasel.actions.assignment import drain_and_announce, presence_key
+from raasel.actions.assignment import drain, presence_key
 from raasel.actions.context import Services
 from raasel.domain import Availability, RoutingPolicy
 from raasel.lib.clock import utcnow
 from raasel.lib.ids import new_str_id
 from raasel.storage.database import Database
 from raasel.storage.metadata import conversations, organizations, people
+from raasel.storage.tenancy import CrossTenant
 from tests.actions.conftest import Cast
+
+INSPECT = CrossTenant("a test looks at the stored rows")
 
 
 async def test_two_nodes_routing_to_one_agent_respect_capacity(
@@ -74,12 +77,12 @@ async def test_two_nodes_routing_to_one_agent_respect_capacity(
         for node in (services, other):  # connect first, so that the drains really overlap
             await node.db.write(lambda conn: conn.execute(select(1)))
         await asyncio.gather(
-            drain_and_announce(services, cast.org_id, [groups[0]]),
-            drain_and_announce(other, cast.org_id, [groups[1]]),
+            drain(services, cast.org_id, [groups[0]]),
+            drain(other, cast.org_id, [groups[1]]),
         )
     finally:
         await other.db.close()
-    async with services.db.read() as conn:
+    async with services.db.read(INSPECT) as conn:
         loads = await conversations.active_counts(conn, cast.org_id, [cast.agent.user_id])
         queued = [await conversations.queued_in_group(conn, cast.org_id, g) for g in groups]
     assert loads[cast.agent.user_id] == 2, "capacity 2, whichever node routed"

@@ -9,7 +9,7 @@ from raasel.actions.assignment import do_claim
 from raasel.actions.context import Services
 from raasel.domain import Side
 from raasel.errors import Conflict
-from tests.actions.conftest import Cast, StatementCounter
+from tests.actions.conftest import Cast, Published, StatementCounter
 
 
 async def open_with_history(services: Services, cast: Cast, length: int) -> str:
@@ -32,17 +32,19 @@ async def open_with_history(services: Services, cast: Cast, length: int) -> str:
 
 
 async def test_send_costs_the_same_statements_whatever_the_history(
-    services: Services, cast: Cast
+    services: Services, cast: Cast, published: Published
 ) -> None:
     costs = []
     for length in (3, 120):
         cid = await open_with_history(services, cast, length)
+        await published.take()
         with StatementCounter(services) as counter:
-            outcome = await messages.do_send_message(
+            await messages.do_send_message(
                 services, cast.customer, cid, client_id=f"probe{length}", text="x"
             )
         costs.append(counter.count)
-        assert [e.name for e in outcome.events] == ["message:new", "unread:update"]
+        events = await published.take()
+        assert [e.name for e in events] == ["message:new", "message:new", "unread:update"]
     assert costs[0] == costs[1]
     assert costs[0] <= 16, f"a send should stay a handful of statements, took {costs[0]}"
 
@@ -60,13 +62,16 @@ async def test_history_page_costs_the_same_statements_whatever_the_history(
     assert costs[0] == costs[1]
 
 
-async def test_note_events_never_address_the_customer(services: Services, cast: Cast) -> None:
+async def test_note_events_never_address_the_customer(
+    services: Services, cast: Cast, published: Published
+) -> None:
     cid = await open_with_history(services, cast, 0)
     await do_claim(services, cast.agent, cid)
-    outcome = await messages.do_send_message(
+    await published.take()
+    await messages.do_send_message(
         services, cast.agent, cid, client_id="n1", text="internal", kind="note"
     )
-    [event] = outcome.events
+    [event] = await published.take()
     assert event.name == "message:new"
     assert f"user:{cast.customer.user_id}" not in event.rooms
     assert set(event.rooms) == {
@@ -74,15 +79,25 @@ async def test_note_events_never_address_the_customer(services: Services, cast: 
         f"group:{cast.group_id}",
         f"agent:{cast.org_id}:{cast.agent.user_id}",
     }
-    reply = await messages.do_send_message(services, cast.agent, cid, client_id="r1", text="public")
-    assert f"user:{cast.customer.user_id}" in reply.events[0].rooms
-    unread = [e for e in reply.events if e.name == "unread:update"]
-    assert unread[0].payload == {"conversation_id": cid, "side": Side.CUSTOMER, "unread": 1}
+    await messages.do_send_message(services, cast.agent, cid, client_id="r1", text="public")
+    reply = await published.take()
+    to_customer = [e for e in reply if f"user:{cast.customer.user_id}" in e.rooms]
+    assert [e.name for e in to_customer] == ["message:new", "unread:update"]
+    assert f"user:{cast.customer.user_id}" not in reply[0].rooms  # the consoles' copy
+    # The customer never saw the note: their copy points back past it.
+    assert to_customer[0].payload["previous_position"] == to_customer[0].payload["position"] - 2
+    unread = [e for e in reply if e.name == "unread:update"]
+    assert unread[0].payload == {
+        "conversation_id": cid,
+        "side": Side.CUSTOMER,
+        "unread": 1,
+        "position": to_customer[0].payload["position"],
+    }
     assert unread[0].rooms == (f"user:{cast.customer.user_id}",)
 
 
 async def test_retry_after_the_conversation_changed_returns_the_copy_and_changes_nothing(
-    services: Services, cast: Cast
+    services: Services, cast: Cast, published: Published
 ) -> None:
     cid = await open_with_history(services, cast, 0)
     await do_claim(services, cast.agent, cid)
@@ -90,11 +105,12 @@ async def test_retry_after_the_conversation_changed_returns_the_copy_and_changes
         services, cast.customer, cid, client_id="keep", text="once"
     )
     await lifecycle.do_resolve(services, cast.agent, cid)
+    await published.take()
     # A retry into the resolved conversation does not reopen it...
     again = await messages.do_send_message(
         services, cast.customer, cid, client_id="keep", text="once"
     )
-    assert again.result == first.result and again.events == []
+    assert again.result == first.result and await published.take() == []
     view = await lifecycle.get_conversation(services, cast.customer, cid)
     assert view["status"] == "resolved"
     # ...nor is a retry into a closed one refused; a new message is.

@@ -65,12 +65,27 @@ async def assert_token_refused(world: World, token: str, code: str = "invalid_to
     assert error["code"] == code, error
 
 
-async def test_register_then_log_in(world: World) -> None:
+async def test_register_verify_then_log_in(world: World) -> None:
     email = f"{unique('Reg')}@Example.com"
-    session = await world.anonymous.post(
+    answer = await world.anonymous.post(
         "/api/v1/auth/register",
         {"email": email, "password": PASSWORD, "display_name": "  Rita  "},
-        expect=201,
+        expect=202,
+    )
+    assert answer == {"status": "verification_sent", "email": email.lower()}
+    # No account before the link is opened: the password does not log in yet.
+    early = await world.anonymous.post(
+        "/api/v1/auth/login", {"email": email, "password": PASSWORD}, expect=401
+    )
+    assert early["error"]["code"] == "invalid_credentials"
+    mail = await world.mailbox.wait_for(email, "Confirm your Raasel account")
+    assert "Hello Rita" in mail.body and mail.link.startswith(f"{world.server.url}/verify-email#")
+    wrong = await world.anonymous.post(
+        "/api/v1/auth/verify-email", {"token": mail.token, "password": "not it"}, expect=401
+    )
+    assert wrong["error"]["code"] == "invalid_credentials"
+    session = await world.anonymous.post(
+        "/api/v1/auth/verify-email", {"token": mail.token, "password": PASSWORD}
     )
     assert session["token_type"] == "bearer" and session["expires_in"] == 900
     assert session["user"]["email"] == email.lower()
@@ -78,13 +93,11 @@ async def test_register_then_log_in(world: World) -> None:
     assert session["org_id"] is None
     me = await world.api(session["access_token"]).get("/api/v1/me")
     assert me["id"] == session["user"]["id"] and me["org_id"] is None and me["role"] is None
-
+    assert me["email_verified"] is True
     again = await world.anonymous.post(
-        "/api/v1/auth/register",
-        {"email": email.lower(), "password": PASSWORD, "display_name": "Rita 2"},
-        expect=409,
+        "/api/v1/auth/verify-email", {"token": mail.token, "password": PASSWORD}, expect=400
     )
-    assert again["error"]["code"] == "email_taken"
+    assert again["error"]["code"] == "invalid_link", "a verification link works once"
 
     login = await world.anonymous.post(
         "/api/v1/auth/login", {"email": email.upper(), "password": PASSWORD}
@@ -368,3 +381,55 @@ async def test_visitor_session_belongs_to_one_organization(world: World) -> None
         "/api/v1/auth/visitor", {"organization": unique("nosuchorg")}, expect=404
     )
     assert unknown["error"]["code"] == "not_found"
+
+
+async def test_the_organizations_prechat_form_is_held_by_the_server(world: World) -> None:
+    """Issue 13, item 9: the organization sets what the widget asks (name, email, team);
+    the server refuses a visitor or a first message without what it requires, and the
+    address a visitor types is shown to agents but is never a login."""
+    tenant = await world.tenant(agents=0)
+    slug = tenant.org["slug"]
+    form = {"name": "required", "email": "required", "team": "required"}
+    await tenant.owner.api.patch(f"/api/v1/orgs/{tenant.org_id}", {"settings": {"prechat": form}})
+    public = await world.anonymous.get(f"/api/v1/directory/orgs/{slug}")
+    assert public["settings"]["prechat"] == form
+    visitor = "/api/v1/auth/visitor"
+    for body, missing in (
+        ({"organization": slug}, "name"),
+        ({"organization": slug, "display_name": "Vera"}, "email address"),
+    ):
+        refused = await world.anonymous.post(visitor, body, expect=422)
+        assert refused["error"]["code"] == "validation_error"
+        assert f"tell us your {missing}" in refused["error"]["message"]
+    bad = await world.anonymous.post(
+        visitor, {"organization": slug, "display_name": "V", "email": "not-an-address"}, 422
+    )
+    assert bad["error"]["code"] == "validation_error"
+    address = f"{unique('vera')}@example.com"
+    session = await world.anonymous.post(
+        visitor, {"organization": slug, "display_name": "Vera", "email": address}, expect=201
+    )
+    vera = world.api(session["access_token"])
+    opening = {"org_id": tenant.org_id, "text": "hello", "client_id": unique("o")}
+    no_team = await vera.post("/api/v1/conversations", opening, expect=422)
+    assert "choose a team" in no_team["error"]["message"]
+    opened = await vera.post(
+        "/api/v1/conversations",
+        opening | {"group_id": tenant.groups["billing"]["id"]},
+        expect=201,
+    )
+    cid = opened["conversation"]["id"]
+    seen = await tenant.supervisor.api.get(f"/api/v1/conversations/{cid}")
+    assert seen["customer_panel"]["name"] == "Vera"
+    assert seen["customer_panel"]["email"] == address
+    assert session["user"]["email"] is None, "a visitor's address is no account's"
+    refused = await world.anonymous.post(
+        "/api/v1/auth/login", {"email": address, "password": "anything at all"}, expect=401
+    )
+    assert refused["error"]["code"] == "invalid_credentials"
+    # Off again: the old widget behaviour (a nameless visitor, any team).
+    await tenant.owner.api.patch(
+        f"/api/v1/orgs/{tenant.org_id}",
+        {"settings": {"prechat": {"name": "off", "email": "off", "team": "optional"}}},
+    )
+    await world.anonymous.post(visitor, {"organization": slug}, expect=201)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from raasel.search.ranking import ROUTER_AUTO_THRESHOLD
 from tests.support.billing import make_plus, make_promoted
 from tests.support.clients import Person, World, unique
 
@@ -50,6 +51,12 @@ async def shop(world: World, *, name: str, tags: list[str], **extra: Any) -> dic
             {"slug": group_slug, "name": group_name, "description": description},
             expect=201,
         )
+    # Routing only picks groups somebody is in (issue 12): the owner answers them all.
+    every = await owner.api.get(f"/api/v1/orgs/{org['id']}/groups")
+    await owner.api.patch(
+        f"/api/v1/orgs/{org['id']}/members/{owner.user_id}",
+        {"group_ids": [g["id"] for g in every]},
+    )
     return {"org": org, "owner": owner, "groups": groups}
 
 
@@ -64,7 +71,7 @@ async def test_router_recommends_groups_inside_an_org_with_reasons(world: World)
     assert top["reason"].startswith("matches:") and "charge" in top["reason"].lower()
     assert 0 <= answer["groups"][1]["confidence"] < top["confidence"] <= 1
     assert len(answer["groups"]) == 3 and "orgs" not in answer
-    assert answer["auto_route"] is (answer["confidence"] >= 0.8)
+    assert answer["auto_route"] is (answer["confidence"] >= ROUTER_AUTO_THRESHOLD)
 
     crash = await world.anonymous.post(
         "/api/v1/directory/route",
@@ -167,7 +174,8 @@ async def test_opening_without_a_group_routes_the_first_message(world: World) ->
     assert vague["routing"]["is_auto_routed"] is False
     assert vague["routing"]["group"]["name"] == general["name"]
 
-    # A new group is routed to as soon as it exists (the index follows the directory).
+    # A new group is routed to as soon as it exists (the index follows the directory)
+    # and somebody is in it (issue 12: never a group nobody sees).
     new = await s["owner"].api.post(
         f"/api/v1/orgs/{s['org']['id']}/groups",
         {
@@ -177,7 +185,52 @@ async def test_opening_without_a_group_routes_the_first_message(world: World) ->
         },
         expect=201,
     )
+    nobody = await open_without_group(
+        customer, s["org"]["id"], "warranty claim for a broken screen, need a repair"
+    )
+    assert nobody["group_id"] != new["id"], "nobody is in Warranty yet"
+    every = await s["owner"].api.get(f"/api/v1/orgs/{s['org']['id']}/groups")
+    await s["owner"].api.patch(
+        f"/api/v1/orgs/{s['org']['id']}/members/{s['owner'].user_id}",
+        {"group_ids": [g["id"] for g in every]},
+    )
     repaired = await open_without_group(
         customer, s["org"]["id"], "warranty claim for a broken screen, need a repair"
     )
     assert repaired["group_id"] == new["id"]
+
+
+async def test_example_requests_of_a_group_are_kept_checked_and_routed_on(world: World) -> None:
+    s = await shop(world, name="Widget Hall", tags=["widgets"])
+    org_id, owner = s["org"]["id"], s["owner"]
+    counter = await owner.api.post(
+        f"/api/v1/orgs/{org_id}/groups",
+        {"slug": "counter", "name": "Counter B", "description": "Front desk staff."},
+        expect=201,
+    )
+    assert counter["examples"] == []
+    examples = ["where do I pick up my click and collect order", "  ¿dónde recojo mi pedido?  "]
+    changed = await owner.api.patch(
+        f"/api/v1/orgs/{org_id}/groups/{counter['id']}", {"examples": examples}
+    )
+    assert changed["examples"] == [examples[0], "¿dónde recojo mi pedido?"]  # trimmed
+    listed = await owner.api.get(f"/api/v1/orgs/{org_id}/groups")
+    assert next(g for g in listed if g["id"] == counter["id"])["examples"] == changed["examples"]
+    await owner.api.patch(
+        f"/api/v1/orgs/{org_id}/members/{owner.user_id}",
+        {"group_ids": [g["id"] for g in listed]},
+    )
+    answer = await world.anonymous.post(
+        "/api/v1/directory/route",
+        {"text": "came by to pick up my click and collect order", "org_id": org_id},
+    )
+    assert answer["groups"][0]["group"]["id"] == counter["id"]  # only its examples say so
+
+    url = f"/api/v1/orgs/{org_id}/groups/{counter['id']}"
+    for bad in (["x" * 301], ["ok?"] * 11, [""], "one string", [3]):
+        await owner.api.patch(url, {"examples": bad}, expect=422)
+    await owner.api.patch(url, {"examples": None}, expect=422)
+    other = await shop(world, name="Other Hall", tags=["widgets"])
+    await other["owner"].api.patch(url, {"examples": ["mine now"]}, expect=404)
+    after = await owner.api.get(f"/api/v1/orgs/{org_id}/groups")
+    assert next(g for g in after if g["id"] == counter["id"])["examples"] == changed["examples"]

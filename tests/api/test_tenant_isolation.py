@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.clients import PASSWORD, Person, SocketClient, Tenant, World, unique
+from raasel_sdk.device import LocalDevice
+from tests.support.clients import Person, SocketClient, Tenant, World, unique
 
 # A 1x1 PNG: the server checks the type on the bytes.
 PNG = bytes.fromhex(
@@ -34,6 +35,7 @@ class Scene:
     cid: str
     attachment_id: str
     message_ids: list[str]
+    channel_id: str = ""
     secrets: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     sockets: dict[str, SocketClient] = field(default_factory=dict)
@@ -107,6 +109,22 @@ async def run_conversation(world: World, a: Tenant) -> Scene:
     message_ids = [m["id"] for m in history["messages"]]
     texts = [m["text"] for m in history["messages"] if m["kind"] != "system"]
     assert texts == [secrets[k] for k in ("open", "reply", "note", "caption")], texts
+    # A's social channel: its secrets must never reach anyone, B least of all.
+    channel_secrets = {
+        "access_token": f"EAAG{marker}tokentoken",
+        "app_secret": f"appsecret{marker}",
+        "verify_token": f"verify{marker}",
+    }
+    channel = await a.owner.api.post(
+        f"/api/v1/orgs/{a.org_id}/channels",
+        {
+            "platform": "messenger",
+            "name": f"Page {marker}",
+            "external_id": str(10**12 + int.from_bytes(marker.encode()) % 10**12),
+            **channel_secrets,
+        },
+        expect=201,
+    )
     people = [customer, a.owner, a.supervisor, *a.agents]
     return Scene(
         a=a,
@@ -121,8 +139,12 @@ async def run_conversation(world: World, a: Tenant) -> Scene:
             customer.email,
             a.org["name"],
             a.org["slug"],
+            *channel_secrets.values(),
+            channel["name"],
         ],
-        ids={cid, a.org_id, attachment["id"], *message_ids, *(p.user_id for p in people)}
+        channel_id=channel["id"],
+        ids={cid, a.org_id, attachment["id"], channel["id"], *message_ids}
+        | {p.user_id for p in people}
         | {g["id"] for g in a.groups.values()},
         sockets=sockets,
     )
@@ -143,6 +165,7 @@ async def snapshot(scene: Scene) -> dict[str, Any]:
         "org": await a.owner.api.get(f"/api/v1/orgs/{org}"),
         "groups": await a.owner.api.get(f"/api/v1/orgs/{org}/groups"),
         "members": await a.owner.api.get(f"/api/v1/orgs/{org}/members"),
+        "channels": await a.owner.api.get(f"/api/v1/orgs/{org}/channels"),
         "audit": await a.owner.api.get(f"/api/v1/orgs/{org}/audit"),
         "conversation": await a.supervisor.api.get(f"/api/v1/conversations/{cid}"),
         "history": await a.supervisor.api.get(f"/api/v1/conversations/{cid}/messages"),
@@ -159,10 +182,9 @@ BODIES: dict[str, Body] = {
     "OrgUpdateBody": lambda s, p: {"name": "Taken over", "is_listed": False},
     "GroupCreateBody": lambda s, p: {"slug": unique("grp"), "name": "Moles"},
     "GroupUpdateBody": lambda s, p: {"name": "Taken over", "policy": "manual"},
-    "MemberCreateBody": lambda s, p: {
+    "InvitationBody": lambda s, p: {
         "email": f"{unique('mole')}@example.com",
         "display_name": "Mole",
-        "password": PASSWORD,
         "role": "agent",
     },
     "MemberUpdateBody": lambda s, p: {"role": "agent", "is_active": False},
@@ -181,6 +203,56 @@ BODIES: dict[str, Body] = {
     "EscalateBody": lambda s, p: {"supervisor_id": p.user_id},
     # Routing inside the prober's own organization (across organizations needs plan plus).
     "RouteBody": lambda s, p: {"text": "billing question", "org_id": p.session["org_id"]},
+    # The team inbox (api/rest/inbox.py): B acting on A's conversation, or in its own org.
+    "BulkBody": lambda s, p: {"conversation_ids": [s.cid], "action": "resolve"},
+    "LabelsBody": lambda s, p: {"add": ["taken"], "remove": ["vip"]},
+    "RatingBody": lambda s, p: {"rating": 1, "comment": "probe"},
+    "LabelBody": lambda s, p: {"name": "probe", "color": "#000000"},
+    "CannedBody": lambda s, p: {"shortcut": "probe", "title": "Probe", "body": "probe"},
+    "CannedUpdateBody": lambda s, p: {"shortcut": "probe", "title": "Probe", "body": "probe"},
+    "InboxSettingsBody": lambda s, p: {"require_label_to_resolve": False},
+    # Outreach (api/rest/outreach.py): B writing first to A's customer, whom B never served.
+    "OutreachBody": lambda s, p: {
+        "customer_id": s.customer.user_id,
+        "text": "probe",
+        "client_id": unique("p"),
+    },
+    "ContactBody": lambda s, p: {"is_blocked": True},
+    # Ticket fields: B's own list of categories; resolving A's conversation with a note.
+    "CategoriesBody": lambda s, p: {"categories": ["Probe"]},
+    "ResolveBody": lambda s, p: {"resolution_note": "probe"},
+    # Direct chats (api/rest/direct.py): no member's session reaches them at all.
+    "HandleBody": lambda s, p: {"handle": unique("probe")},
+    "DeviceBody": lambda s, p: LocalDevice.create(p.user_id, 1).registration(),
+    "PreKeysBody": lambda s, p: {"prekeys": LocalDevice.create(p.user_id, 1).generate_pre_keys(1)},
+    "SignedPreKeyBody": lambda s, p: LocalDevice.create(p.user_id, 1).signed_pre_key(),
+    "ClaimBody": lambda s, p: {},
+    "EmptyBody": lambda s, p: {},
+    "OpenDirectBody": lambda s, p: {"user_id": s.customer.user_id},
+    "BlockBody": lambda s, p: {"user_id": s.customer.user_id},
+    "InviteAcceptBody": lambda s, p: {"token": f"{s.customer.user_id}.1.forged-signature"},
+    # Social channels (api/rest/channels.py): B connecting, changing, sending a template.
+    "ChannelCreateBody": lambda s, p: {
+        "platform": "messenger",
+        "name": "Probe page",
+        "external_id": str(10**13 + int(unique("")[:6].encode().hex(), 16) % 10**12),
+        "access_token": "EAAGprobeprobe",
+        "app_secret": "probeprobe",
+        "verify_token": "probeprobe",
+    },
+    "ChannelUpdateBody": lambda s, p: {"access_token": "EAAGtakenover", "is_enabled": False},
+    "TemplateSendBody": lambda s, p: {
+        "client_id": unique("p"),
+        "name": "order_update",
+        "language": "en_US",
+        "parameters": [],
+    },
+    "LeaveEmailBody": lambda s, p: {"email": "mole@example.com"},
+    # Platform support (api/rest/platform.py): B asking the platform as A, escalating A's
+    # conversation, writing into it as an operator (members never reach operator routes).
+    "PlatformOpenBody": lambda s, p: {"category": "billing", "text": "probe", "client_id": "p1"},
+    "PlatformEscalateBody": lambda s, p: {"reason": "probe"},
+    "OperatorSendBody": lambda s, p: {"client_id": unique("p"), "text": "probe"},
 }
 
 # Ends the prober's own session; tests/api/test_auth.py covers it.
@@ -195,6 +267,17 @@ def path_values(scene: Scene) -> dict[str, str]:
         "user_id": scene.a.agents[0].user_id,
         "attachment_id": scene.attachment_id,
         "after_id": scene.message_ids[0],
+        "position": "1",
+        # No invitation of A's is pending: the route answers as for a made-up id.
+        "invitation_id": scene.cid,
+        "domain": "a-claim.example",
+        # Names and ids of the team inbox that B's organization does not have.
+        "name": "vip",
+        "canned_id": scene.cid,
+        # Direct chats: a device id and a handle (every direct route refuses members).
+        "device_id": "1",
+        "handle": "probe",
+        "channel_id": scene.channel_id,
     }
 
 
@@ -223,6 +306,9 @@ async def probe_rest(scene: Scene, prober: Person, spec: dict[str, Any]) -> list
                 assert schema in BODIES, f"{method} {path}: add a valid {schema} to BODIES"
                 body = BODIES[schema](scene, prober)
                 allowed |= {v for v in body.values() if isinstance(v, str)}
+                allowed |= {
+                    i for v in body.values() if isinstance(v, list) for i in v if isinstance(i, str)
+                }
                 kwargs["json"] = body
             response = await prober.api.http.request(method.upper(), url, **kwargs)
             context = (prober.session.get("role"), method, url, response.status_code)
@@ -250,6 +336,8 @@ async def test_rest_routes_refuse_another_tenants_ids(world: World) -> None:
             "post /api/v1/conversations/{conversation_id}/assign",
             "patch /api/v1/orgs/{org_id}/members/{user_id}",
             "get /api/v1/attachments/{attachment_id}",
+            "patch /api/v1/orgs/{org_id}/channels/{channel_id}",
+            "get /api/v1/conversations/{conversation_id}/channel",
         ):
             assert expected in probed
 

@@ -18,7 +18,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -31,6 +31,7 @@ import socketio
 from raasel.lib.tls import ensure_self_signed
 from tests.support.clients import World, unique
 from tests.support.databases import create_postgres_database, nodes_use_postgres, sqlite_url
+from tests.support.mailbox import Mailbox, shared_mailbox
 from tests.support.server import ROOT, RunningServer, free_port
 
 TEMPLATE = ROOT / "deploy" / "nginx" / "raasel.conf"
@@ -56,7 +57,7 @@ http {{
 def nginx_binary() -> str:
     found = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
     if found is None:
-        pytest.fail("nginx is required (Debian: apt-get install nginx; .ci/run installs it)")
+        pytest.fail("nginx is required (Debian package nginx; `make test-deps` installs it)")
     return found
 
 
@@ -67,6 +68,8 @@ class Front:
     https_port: int
     http_port: int
     ca_file: Path
+    # The nodes behind it mail the tests' SMTP server; World reads their mail there.
+    mailbox: Mailbox = field(default_factory=shared_mailbox)
 
     @property
     def url(self) -> str:

@@ -97,10 +97,11 @@ async def test_a_conversation_across_two_nodes_survives_redis_and_node_loss(
     assert (await agent.emit("presence:set", {"availability": "online"}))["ok"]
     customer_socket = await on_one.socket(customer)
 
-    # What crosses Redis is JSON (no pickle anywhere data leaves the process).
+    # What crosses Redis is JSON (no pickle anywhere data leaves the process), on the
+    # channels of the nodes that hold the event's rooms.
     spy = aioredis.Redis.from_url(cluster.redis.url)
     channel = spy.pubsub()
-    await channel.subscribe("raasel:socketio")
+    await channel.psubscribe("raasel:fanout:node:*")
 
     # Assignment across nodes: node 1 sees the agent connected on node 2.
     opened = await customer.api.post(
@@ -124,8 +125,8 @@ async def test_a_conversation_across_two_nodes_survives_redis_and_node_loss(
         published = await channel.get_message(ignore_subscribe_messages=True, timeout=1)
         if published is not None:
             break
-    assert published is not None and published["type"] == "message"
-    assert json.loads(published["data"])["method"] == "emit"
+    assert published is not None and published["type"] == "pmessage"
+    assert isinstance(json.loads(published["data"])["e"], str)
     await channel.aclose()
     await spy.aclose()
 

@@ -14,8 +14,8 @@ from raasel.search.bm25 import Bm25Index
 from raasel.search.embedding import load_embedder
 from raasel.search.evaluation import DEFAULT_DATA, entries, load_dataset
 from raasel.search.index import DirectoryIndex, GroupEntry, IndexBuilder, OrgEntry
-from raasel.search.router import Filters, route, search_groups, search_orgs
-from raasel.search.text import terms
+from raasel.search.router import Filters, is_need, route, search_groups, search_orgs
+from raasel.search.text import guess_language, terms
 
 
 def test_terms_are_stemmed_unaccented_and_keep_compounds() -> None:
@@ -89,14 +89,18 @@ def test_promoted_never_passes_a_clearly_more_relevant_result(seed: int) -> None
     for item in rng.sample(queries, 25):
         query = builder.query(item["text"])
         hits = search_orgs(index, query, Filters(), 50)
+        # Needs are ranked by the router, on its scale (standard deviations).
+        boost = ranking.ROUTER_PROMOTED_BOOST if is_need(index, query) else ranking.PROMOTED_BOOST
         for above, below in itertools.pairwise(hits):
             # Anything ranked lower is never clearly (by more than the boost) more relevant.
-            assert below.score <= above.score + ranking.PROMOTED_BOOST + 1e-4, (item, above, below)
+            assert below.score <= above.score + boost + 1e-4, (item, above, below)
             if above.org.plan == below.org.plan:
                 assert below.score <= above.score + 1e-4
         groups = route(index, query, limit=10).groups
         for above, below in itertools.pairwise(groups):
-            assert below.score <= above.score + ranking.PROMOTED_BOOST + 1e-4
+            assert below.score <= above.score + ranking.ROUTER_PROMOTED_BOOST + 1e-4
+            if above.org.plan == below.org.plan:
+                assert below.score <= above.score + 1e-4
 
 
 def test_promoted_lifts_among_comparably_relevant_results() -> None:
@@ -133,3 +137,78 @@ def test_lexical_fallback_without_a_model_still_routes() -> None:
     )
     assert routing.groups[0].group.slug == "cards"
     assert routing.groups[0].reason.startswith("matches:")
+
+
+def test_language_guess_picks_the_weights() -> None:
+    assert guess_language("كم القسط السنوي") == "ar"
+    assert guess_language("je voudrais changer la date de mon vol") == "fr"
+    assert guess_language("mi maleta no llegó") == "es"
+    assert guess_language("my parcel never arrived") == "en"
+    assert guess_language("1234") == "en"
+
+
+class TwoEncoders:
+    """A stack of two counting encoders, as ``multilingual`` has."""
+
+    def __init__(self) -> None:
+        from raasel.search.embedding import EmbeddingStack
+
+        self.use, self.wordllama = CountingEmbedder(), CountingEmbedder()
+        self.stack = EmbeddingStack("two", {"use": self.use, "wordllama": self.wordllama})
+
+
+def test_every_encoder_embeds_each_group_once_and_examples_count() -> None:
+    encoders = TwoEncoders()
+    builder = IndexBuilder(encoders.stack)
+    org = OrgEntry("1", "acme", "Acme", "Shop", "retail", (), (), ("en",), True, "free")
+    billing = GroupEntry("10", "1", "billing", "Billing", "Invoices", False)
+    tech = GroupEntry("11", "1", "tech", "Tech", "Crashes", False)
+    index = builder.build([org], [billing, tech])
+    assert set(index.encoded) == {"use", "wordllama"}
+    texts = ("refund please", "l'appli plante", "التطبيق لا يعمل")
+    for text in texts:  # the first pass also embeds the reasons' phrases, once per group
+        route(index, builder.query(text), org_id="1")
+    assert not {billing.text, tech.text} & set(encoders.use.embedded[3:])  # built once
+    before = len(encoders.use.embedded)
+    for text in texts:
+        route(index, builder.query(text), org_id="1")
+        route(index, builder.query(text))
+    assert encoders.use.embedded[before:] == [t for t in texts for _ in (1, 2)]  # queries only
+    with_examples = GroupEntry(
+        "10", "1", "billing", "Billing", "Invoices", False, ("charged twice", "débité 2 fois")
+    )
+    assert "charged twice" in with_examples.text  # examples are embedded with the description
+    before = len(encoders.use.embedded)
+    builder.build([org], [with_examples, tech])
+    assert encoders.use.embedded[before:] == [with_examples.text]
+
+
+def _heldout() -> tuple[IndexBuilder, DirectoryIndex]:
+    from raasel.search.evaluation import HELDOUT_DATA
+
+    orgs, _ = load_dataset(HELDOUT_DATA)
+    builder = IndexBuilder(load_embedder())
+    return builder, builder.build(*entries(orgs))
+
+
+def test_a_need_finds_the_organizations_that_handle_it() -> None:
+    builder, index = _heldout()
+    query = builder.query("I was charged twice")
+    assert is_need(index, query)
+    found = [h.org.slug for h in search_orgs(index, query, Filters(), 10)]
+    # A wallet, a ride app, a bank, a marketplace, a charger network: all take payments.
+    assert len(found) >= 3
+    assert {"kiosk-pay", "sahel-ride", "halden-bank", "cartwheel", "voltway"} & set(found[:3])
+    assert not is_need(index, builder.query("kiosk pay"))
+    assert not is_need(index, builder.query("is Kiosk Pay down today"))  # a name: search
+
+
+def test_the_router_says_why_it_did_not_route() -> None:
+    builder, index = _heldout()
+    vague = route(index, builder.query("hello i have a question"), org_id="kiosk-pay")
+    assert not vague.is_confident
+    assert vague.not_routed_because and "auto-routing needs" in vague.not_routed_because
+    clear = route(index, builder.query("the wifi password on my box"), org_id="atlas-fibre")
+    assert clear.groups[0].group.slug == "box-wifi"
+    if clear.is_confident:
+        assert clear.not_routed_because is None

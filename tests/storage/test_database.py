@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from raasel.actions.context import Event
 from raasel.lib.clock import utcnow
 from raasel.storage.database import Database
 from raasel.storage.schema import audit_log, organizations
+from raasel.storage.tenancy import CrossTenant
+from raasel.storage.unit_batch import UnitBatch
+
+INSPECT = CrossTenant("a test looks at the stored rows")
 
 
 def insert_entry(entry_id: str):  # type: ignore[no-untyped-def]
@@ -43,7 +51,7 @@ async def seed_org(db: Database) -> None:
 
 
 async def count_entries(db: Database) -> int:
-    async with db.read() as conn:
+    async with db.read(INSPECT) as conn:
         return len((await conn.execute(select(audit_log.c.id))).all())
 
 
@@ -71,7 +79,7 @@ async def test_a_failing_write_spoils_nothing_else(database: Database) -> None:
     )
     assert outcomes[0] == "a" and outcomes[2] == "b"
     assert isinstance(outcomes[1], ValueError)
-    async with database.read() as conn:
+    async with database.read(INSPECT) as conn:
         ids = {row.id for row in (await conn.execute(select(audit_log.c.id))).all()}
     assert ids == {"a", "b"}, "the failed write's insert was rolled back with its savepoint"
 
@@ -94,3 +102,55 @@ async def test_constraint_violation_is_reported_and_stores_nothing(database: Dat
     with pytest.raises(Exception, match=r"(?i)foreign key"):
         await database.write(violates_foreign_key)
     assert await count_entries(database) == 0
+
+
+def metric(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+async def test_the_engine_metrics_count_batches_and_read_queue_depths_at_scrape(
+    database: Database,
+) -> None:
+    """Queue depths are read when Prometheus scrapes (a callback, nothing on the hot
+    path); batch size and latency are observed once per committed batch."""
+    await seed_org(database)
+    entered, gate = asyncio.Event(), asyncio.Event()
+
+    async def holds_the_committer(conn: AsyncConnection) -> None:
+        entered.set()
+        await gate.wait()
+
+    batches = metric("raasel_commit_batch_units_count")
+    units = metric("raasel_commit_batch_units_sum")
+    first = asyncio.create_task(database.write(holds_the_committer))
+    await entered.wait()
+    waiting = [asyncio.create_task(database.write(insert_entry(f"q{i}"))) for i in range(5)]
+    await asyncio.sleep(0)  # each task puts its unit in the queue at its first step
+    assert metric("raasel_committer_queue_depth") == 5
+    gate.set()
+    await asyncio.gather(first, *waiting)
+    assert metric("raasel_committer_queue_depth") == 0
+    assert metric("raasel_commit_batch_units_count") - batches >= 2
+    assert metric("raasel_commit_batch_units_sum") - units == 6
+    assert metric("raasel_commit_seconds_count") >= metric("raasel_commit_batch_units_count")
+
+    released = asyncio.Event()
+
+    async def slow_publisher(events: list[Any]) -> None:
+        await released.wait()
+
+    def emitting(name: str) -> Callable[[UnitBatch], Awaitable[None]]:
+        async def unit(batch: UnitBatch) -> None:
+            batch.emit(Event(name, {}, ("room",)))
+
+        return unit
+
+    database.publisher = slow_publisher
+    published = metric("raasel_publish_seconds_count")
+    for i in range(3):  # three batches: the first is being published, two wait
+        await database.run(emitting(f"e{i}"))
+    assert metric("raasel_publish_queue_depth") >= 2
+    released.set()
+    await database.drain_published()
+    assert metric("raasel_publish_queue_depth") == 0
+    assert metric("raasel_publish_seconds_count") - published == 3

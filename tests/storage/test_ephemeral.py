@@ -2,7 +2,8 @@
 
 Redis is expected at ``RAASEL_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``), as on
 CI; an unreachable Redis fails these tests rather than skipping them. Each test uses its
-own key prefix, so runs sharing one Redis never see each other's keys.
+own key prefix, so runs sharing one Redis never see each other's keys. Rate-limit tests
+move an injected clock instead of sleeping, so a loaded machine cannot change them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from redis import asyncio as aioredis
 
-from raasel.lib.rates import Rate
+from raasel.lib.rates import Bucket, Rate
 from raasel.storage.ephemeral import EphemeralState, MemoryEphemeralState
 from raasel.storage.redis_ephemeral import RedisEphemeralState
 
@@ -24,13 +25,26 @@ REDIS_URL = os.environ.get("RAASEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MakeNode = Callable[..., Awaitable[RedisEphemeralState]]
 
 
+class FakeClock:
+    """Seconds that move only when a test says so."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 async def require_redis() -> None:
     client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
     except Exception as exc:
         pytest.fail(
-            f"Redis is required at {REDIS_URL} (set RAASEL_TEST_REDIS_URL; .ci/run starts "
+            f"Redis is required at {REDIS_URL} (set RAASEL_TEST_REDIS_URL; `make test-deps` starts "
             f"one): {type(exc).__name__}: {exc}"
         )
     finally:
@@ -51,10 +65,12 @@ async def redis_nodes() -> AsyncIterator[MakeNode]:
     prefix = f"raasel-test-{uuid.uuid4().hex[:12]}:"
     made: list[RedisEphemeralState] = []
 
-    async def make(presence_ttl: float = 30.0) -> RedisEphemeralState:
+    async def make(
+        presence_ttl: float = 30.0, clock: FakeClock | None = None
+    ) -> RedisEphemeralState:
         if not made:
             await require_redis()
-        node = RedisEphemeralState(REDIS_URL, prefix=prefix, presence_ttl=presence_ttl)
+        node = RedisEphemeralState(REDIS_URL, prefix=prefix, presence_ttl=presence_ttl, clock=clock)
         made.append(node)
         return node
 
@@ -65,12 +81,18 @@ async def redis_nodes() -> AsyncIterator[MakeNode]:
         await drop_prefix(prefix)
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 @pytest.fixture(params=["memory", "redis"])
 async def state(
-    request: pytest.FixtureRequest, redis_nodes: MakeNode
+    request: pytest.FixtureRequest, redis_nodes: MakeNode, clock: FakeClock
 ) -> AsyncIterator[EphemeralState]:
+    """Each back end, its rate limiter on ``clock``."""
     backend: EphemeralState = (
-        MemoryEphemeralState() if request.param == "memory" else await redis_nodes()
+        MemoryEphemeralState(clock) if request.param == "memory" else await redis_nodes(clock=clock)
     )
     yield backend
     await backend.close()
@@ -83,12 +105,79 @@ async def test_rate_limit_allows_then_refuses_per_key(state: EphemeralState) -> 
     assert await state.hit("other", rate) == 0
 
 
-async def test_rate_limit_window_expires(state: EphemeralState) -> None:
+async def test_rate_limit_window_expires(state: EphemeralState, clock: FakeClock) -> None:
     rate = Rate(1, 1)
     assert await state.hit("w", rate) == 0
     assert await state.hit("w", rate) == 1
-    await asyncio.sleep(1.1)  # a window of one second has certainly ended
+    clock.advance(1)
     assert await state.hit("w", rate) == 0
+
+
+async def test_no_burst_passes_at_a_window_boundary(
+    state: EphemeralState, clock: FakeClock
+) -> None:
+    """What a fixed window let through (issue 15): the limit at the end of one window, then
+    the limit again at the start of the next. In any 60 s, at most 5 pass."""
+    rate = Rate(5, 60)
+    clock.now = 60_000 - 0.25  # just before a multiple of 60 s, where a fixed window resets
+    assert [await state.hit("b", rate) for _ in range(5)] == [0] * 5
+    clock.advance(0.5)
+    assert await state.hit("b", rate) == 60
+    clock.advance(59.25)
+    assert await state.hit("b", rate) == 1  # 0.25 s left for the first five
+    clock.advance(0.25)
+    assert await state.hit("b", rate) == 0
+
+
+async def test_the_window_slides_event_by_event(state: EphemeralState, clock: FakeClock) -> None:
+    rate = Rate(3, 60)
+    for _ in range(3):
+        assert await state.hit("s", rate) == 0
+        clock.advance(20)  # events at 0, 20 and 40 s
+    assert await state.hit("s", rate) == 0  # at 60 s the first one has left the window
+    assert await state.hit("s", rate) == 20  # events at 20, 40, 60 s: the next at 80 s
+    clock.advance(19)
+    assert await state.hit("s", rate) == 1
+    clock.advance(1)
+    assert await state.hit("s", rate) == 0
+
+
+async def test_retry_after_is_exact_and_refusals_are_not_counted(
+    state: EphemeralState, clock: FakeClock
+) -> None:
+    rate = Rate(2, 10)
+    assert [await state.hit("r", rate), await state.hit("r", rate)] == [0, 0]
+    clock.advance(2.5)
+    waits = [await state.hit("r", rate) for _ in range(20)]  # refused: none is logged
+    assert waits == [8] * 20  # ceil(10 - 2.5)
+    clock.advance(7)
+    assert await state.hit("r", rate) == 1  # 0.5 s short
+    clock.advance(0.5)
+    assert [await state.hit("r", rate), await state.hit("r", rate)] == [0, 0]
+    assert await state.hit("r", rate) == 10
+
+
+async def test_a_bucket_gives_its_burst_then_refills_slowly(
+    state: EphemeralState, clock: FakeClock
+) -> None:
+    """Visitor creation (issue 9, item 21): a shared address gets a burst of 3 at once,
+    then one every 10 s; a refusal takes nothing; a bucket never holds more than its burst."""
+    bucket = Bucket.parse("3+1/10")
+    assert bucket == Bucket(3, Rate(1, 10))
+    assert [await state.take("office", bucket) for _ in range(3)] == [0, 0, 0]
+    assert await state.take("office", bucket) == 10
+    assert await state.take("elsewhere", bucket) == 0, "per key"
+    clock.advance(2.5)
+    assert [await state.take("office", bucket) for _ in range(5)] == [8] * 5  # ceil(7.5)
+    clock.advance(7.5)
+    assert await state.take("office", bucket) == 0  # one token after 10 s
+    assert await state.take("office", bucket) == 10
+    clock.advance(3600)  # a long quiet hour fills it to the burst, no more
+    assert [await state.take("office", bucket) for _ in range(4)] == [0, 0, 0, 10]
+
+
+async def test_a_plain_rate_is_a_bucket_of_its_count() -> None:
+    assert Bucket.parse("25/3600") == Bucket(25, Rate(25, 3600))
 
 
 async def test_connections_are_counted_per_key(state: EphemeralState) -> None:

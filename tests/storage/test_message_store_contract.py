@@ -1,154 +1,250 @@
-"""The message-store contract, run against every back end by the ``message_store`` fixture."""
+"""The message-store contract, run against every back end by the ``message_store`` fixture.
+
+A store keeps messages by ``(organization, conversation, position)`` in partitions of
+``BUCKET_SIZE`` positions: an idempotent batch write, single-partition range reads, and
+the history / resync walks the base class builds on them.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import random
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from raasel.lib.ids import lowest_id_at_ms
-from raasel.storage.message_store import (
-    BUCKET_MS,
-    MessageStore,
-    Partition,
-    StoredMessage,
-    bucket_of,
-)
+from raasel.storage.message_store import BUCKET_SIZE, MessageStore, StoredMessage, bucket_of
 
 ORG, OTHER_ORG, CONV = "1001", "1002", "2001"
-START_MS = 1_790_000_000_000  # a Tuesday in 2026
+START = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+#: Dense positions 1..LONG cross two bucket boundaries (BUCKET_SIZE and 2 * BUCKET_SIZE).
+LONG = 2 * BUCKET_SIZE + 10
 
 
 def message(
-    message_id: int,
+    position: int,
     *,
     org: str = ORG,
     conv: str = CONV,
     kind: str = "text",
-    client: str | None = None,
+    attachment_id: str | None = None,
 ) -> StoredMessage:
     return StoredMessage(
         org_id=org,
         conversation_id=conv,
-        id=message_id,
+        position=position,
+        id=500_000_000_000 + position * 4099,  # ids grow with positions
         sender_id="3001",
         sender_side="customer",
-        client_id=client or f"c{message_id}",
+        client_id=f"c{position}",
         kind=kind,
-        body=f"body {message_id}",
-        attachment_id=None,
-        created_at=datetime.fromtimestamp(message_id % 10**9 / 1000, UTC),
+        body=f"body {position}",
+        attachment_id=attachment_id,
+        created_at=START + timedelta(seconds=position, microseconds=position % 997),
     )
 
 
-def ids_across_buckets() -> list[int]:
-    """30 ids in week 0, none in week 1, 25 in week 2, 5 in week 3."""
-    ids = []
-    for week, count in ((0, 30), (2, 25), (3, 5)):
-        base = lowest_id_at_ms(START_MS + week * BUCKET_MS)
-        ids += [base + i * 4096 * 1000 for i in range(count)]  # about a second apart
-    return ids
+async def fill(store: MessageStore, positions: Iterable[int], **kw: str) -> list[StoredMessage]:
+    """Write in chunks of 500 (SQL caps the parameters of one statement)."""
+    messages = [message(p, **kw) for p in positions]
+    for start in range(0, len(messages), 500):
+        await store.write(messages[start : start + 500])
+    return messages
 
 
-async def fill(store: MessageStore, ids: list[int], **kw: str) -> None:
-    await asyncio.gather(*(store.append(message(i, **kw)) for i in ids))
+def positions(page: list[StoredMessage]) -> list[int]:
+    return [m.position for m in page]
 
 
-def partition(first: int, org: str = ORG) -> Partition:
-    return Partition(org, CONV, first)
-
-
-async def test_append_is_idempotent_by_client_id(message_store: MessageStore) -> None:
-    first, created = await message_store.append(message(lowest_id_at_ms(START_MS), client="same"))
-    again, created_again = await message_store.append(
-        message(lowest_id_at_ms(START_MS) + 7, client="same")
+async def test_stored_fields_round_trip(message_store: MessageStore) -> None:
+    with_file = replace(message(5), body="héllo 👋 <b>\n'quoted'", attachment_id="77")
+    plain = message(6)
+    await message_store.write([with_file, plain])
+    back = await message_store.read_bucket(
+        ORG, CONV, 0, after=0, before=10, limit=10, newest_first=False
     )
-    assert created and not created_again
-    assert again == first
-    found = await message_store.find_by_client_id(ORG, CONV, "3001", "same")
-    assert found == first
+    assert back == [with_file, plain]
+    assert back[1].attachment_id is None
+    assert back[0].created_at.tzinfo is not None and back[0].created_at == with_file.created_at
 
 
-async def test_concurrent_retries_store_one_copy(message_store: MessageStore) -> None:
-    base = lowest_id_at_ms(START_MS)
-    results = await asyncio.gather(
-        *(message_store.append(message(base + i, client="retry")) for i in range(10))
-    )
-    assert sum(created for _, created in results) == 1
-    assert len({stored.id for stored, _ in results}) == 1
-    page = await message_store.history(
-        partition(base), before_id=None, newest_id=base + 100, limit=50, include_notes=True
-    )
-    assert len(page) == 1
+async def test_read_bucket_is_an_exclusive_range_in_either_order(
+    message_store: MessageStore,
+) -> None:
+    await fill(message_store, range(1, 21))
 
-
-async def test_history_pages_walk_buckets_backwards_in_order(message_store: MessageStore) -> None:
-    ids = ids_across_buckets()
-    await fill(message_store, ids)
-    assert len({bucket_of(i) for i in ids}) == 3
-    seen: list[int] = []
-    before = None
-    while True:
-        page = await message_store.history(
-            partition(ids[0]), before_id=before, newest_id=ids[-1], limit=7, include_notes=True
+    async def read(after: int, before: int, limit: int, newest_first: bool) -> list[int]:
+        page = await message_store.read_bucket(
+            ORG, CONV, 0, after=after, before=before, limit=limit, newest_first=newest_first
         )
+        return positions(page)
+
+    assert await read(5, 12, 100, False) == list(range(6, 12))
+    assert await read(5, 12, 100, True) == list(range(11, 5, -1))
+    assert await read(5, 12, 3, False) == [6, 7, 8]
+    assert await read(5, 12, 3, True) == [11, 10, 9]
+    assert await read(0, 1_000, 100, True) == list(range(20, 0, -1))
+    assert await read(7, 8, 10, True) == []
+    assert await read(20, 30, 10, False) == []
+
+
+async def test_each_bucket_is_its_own_partition(message_store: MessageStore) -> None:
+    edges = [
+        BUCKET_SIZE - 2,
+        BUCKET_SIZE - 1,
+        BUCKET_SIZE,
+        BUCKET_SIZE + 1,
+        2 * BUCKET_SIZE - 1,
+        2 * BUCKET_SIZE,
+    ]
+    assert [bucket_of(p) for p in edges] == [0, 0, 1, 1, 1, 2]
+    await fill(message_store, edges)
+    found = {}
+    for bucket in (0, 1, 2, 3):
+        page = await message_store.read_bucket(
+            ORG, CONV, bucket, after=0, before=10 * BUCKET_SIZE, limit=50, newest_first=False
+        )
+        assert all(m.bucket == bucket for m in page)
+        found[bucket] = positions(page)
+    assert found == {0: edges[:2], 1: edges[2:5], 2: edges[5:], 3: []}
+
+
+async def test_history_walks_back_across_bucket_boundaries(message_store: MessageStore) -> None:
+    await fill(message_store, range(1, LONG + 1))
+    seen: list[int] = []
+    before = LONG + 1
+    while True:
+        page = await message_store.history(ORG, CONV, before=before, limit=100, include_notes=True)
         if not page:
             break
-        assert [m.id for m in page] == sorted((m.id for m in page), reverse=True)
-        seen += [m.id for m in page]
-        before = page[-1].id
-    assert seen == sorted(ids, reverse=True)
+        assert positions(page) == sorted(positions(page), reverse=True)
+        seen += positions(page)
+        before = page[-1].position
+    assert seen == list(range(LONG, 0, -1))
 
 
-async def test_after_resyncs_everything_in_order(message_store: MessageStore) -> None:
-    ids = ids_across_buckets()
-    await fill(message_store, ids)
-    cursor = ids[9]
+async def test_a_history_page_at_a_boundary_reads_two_partitions(
+    message_store: MessageStore,
+) -> None:
+    await fill(message_store, range(BUCKET_SIZE - 5, BUCKET_SIZE + 5))
+    page = await message_store.history(
+        ORG, CONV, before=BUCKET_SIZE + 2, limit=4, include_notes=True
+    )
+    assert positions(page) == [BUCKET_SIZE + 1, BUCKET_SIZE, BUCKET_SIZE - 1, BUCKET_SIZE - 2]
+    exact = await message_store.history(ORG, CONV, before=BUCKET_SIZE, limit=2, include_notes=True)
+    assert positions(exact) == [BUCKET_SIZE - 1, BUCKET_SIZE - 2]
+
+
+async def test_after_walks_forward_across_bucket_boundaries(message_store: MessageStore) -> None:
+    await fill(message_store, range(1, LONG + 1))
     got: list[int] = []
+    cursor = 900
     while True:
         page = await message_store.after(
-            partition(ids[0]), after_id=cursor, newest_id=ids[-1], limit=8, include_notes=True
+            ORG, CONV, after=cursor, up_to=LONG, limit=128, include_notes=True
         )
         if not page:
             break
-        got += [m.id for m in page]
-        cursor = page[-1].id
-    assert got == ids[10:]
+        got += positions(page)
+        cursor = page[-1].position
+    assert got == list(range(901, LONG + 1))
+    capped = await message_store.after(
+        ORG, CONV, after=BUCKET_SIZE - 3, up_to=BUCKET_SIZE + 1, limit=50, include_notes=True
+    )
+    assert positions(capped) == list(range(BUCKET_SIZE - 2, BUCKET_SIZE + 2))
+    exact = await message_store.after(
+        ORG, CONV, after=BUCKET_SIZE - 1, up_to=LONG, limit=2, include_notes=True
+    )
+    assert positions(exact) == [BUCKET_SIZE, BUCKET_SIZE + 1]
 
 
 async def test_notes_are_left_out_unless_asked(message_store: MessageStore) -> None:
-    base = lowest_id_at_ms(START_MS)
-    await message_store.append(message(base + 1))
-    await message_store.append(message(base + 2, kind="note"))
-    await message_store.append(message(base + 3))
-    public = await message_store.history(
-        partition(base), before_id=None, newest_id=base + 3, limit=10, include_notes=False
+    """Notes never reach customers, and a page of them does not cut history short."""
+    top = BUCKET_SIZE + 20
+    notes = set(range(BUCKET_SIZE - 30, top + 1)) | {3}
+    messages = [message(p, kind="note" if p in notes else "text") for p in range(1, top + 1)]
+    for start in range(0, len(messages), 500):
+        await message_store.write(messages[start : start + 500])
+    public = await message_store.history(ORG, CONV, before=top + 1, limit=3, include_notes=False)
+    assert positions(public) == [BUCKET_SIZE - 31, BUCKET_SIZE - 32, BUCKET_SIZE - 33]
+    everything = await message_store.history(ORG, CONV, before=top + 1, limit=3, include_notes=True)
+    assert positions(everything) == [top, top - 1, top - 2]
+    resync = await message_store.after(ORG, CONV, after=0, up_to=6, limit=10, include_notes=False)
+    assert positions(resync) == [1, 2, 4, 5, 6]
+    with_notes = await message_store.after(
+        ORG, CONV, after=0, up_to=6, limit=10, include_notes=True
     )
-    everything = await message_store.after(
-        partition(base), after_id=0, newest_id=base + 3, limit=10, include_notes=True
+    assert positions(with_notes) == [1, 2, 3, 4, 5, 6]
+    assert with_notes[2].kind == "note"
+
+
+async def test_rewriting_a_position_is_a_no_op(message_store: MessageStore) -> None:
+    """The outbox may copy a message twice after a crash: one copy, same values."""
+    first = await fill(message_store, range(1, 6))
+    again = [message(p) for p in range(3, 9)]
+    await message_store.write(again)
+    await asyncio.gather(*(message_store.write(again) for _ in range(3)))
+    page = await message_store.after(ORG, CONV, after=0, up_to=100, limit=50, include_notes=True)
+    assert page == first + again[3:]
+
+
+async def test_one_write_spans_conversations_and_buckets(message_store: MessageStore) -> None:
+    """The engine copies a whole committed batch at once, in no particular order."""
+    batch = [
+        message(p, conv=conv)
+        for conv in ("2001", "2002", "2003")
+        for p in range(BUCKET_SIZE - 20, BUCKET_SIZE + 20)
+    ]
+    random.Random(7).shuffle(batch)
+    await message_store.write(batch)
+    for conv in ("2001", "2002", "2003"):
+        page = await message_store.after(
+            ORG, conv, after=0, up_to=BUCKET_SIZE + 19, limit=100, include_notes=True
+        )
+        assert positions(page) == list(range(BUCKET_SIZE - 20, BUCKET_SIZE + 20))
+        assert {m.conversation_id for m in page} == {conv}
+
+
+async def test_empty_conversations_read_as_empty(message_store: MessageStore) -> None:
+    await fill(message_store, range(1, 4), conv="2002")
+    assert await message_store.history(ORG, CONV, before=1, limit=10, include_notes=True) == []
+    assert await message_store.history(ORG, CONV, before=50, limit=10, include_notes=True) == []
+    assert (
+        await message_store.after(ORG, CONV, after=0, up_to=50, limit=10, include_notes=True) == []
     )
-    assert [m.id for m in public] == [base + 3, base + 1]
-    assert [m.id for m in everything] == [base + 1, base + 2, base + 3]
+    assert (
+        await message_store.after(ORG, CONV, after=0, up_to=0, limit=10, include_notes=True) == []
+    )
+    assert (
+        await message_store.read_bucket(
+            ORG, CONV, 0, after=0, before=50, limit=10, newest_first=True
+        )
+        == []
+    )
+    await message_store.write([])
+
+
+async def test_cursors_at_the_ends_return_nothing(message_store: MessageStore) -> None:
+    await fill(message_store, range(1, 11))
+    assert (
+        await message_store.after(ORG, CONV, after=10, up_to=10, limit=10, include_notes=True) == []
+    )
+    assert await message_store.history(ORG, CONV, before=1, limit=10, include_notes=True) == []
 
 
 async def test_partitions_of_two_organizations_never_mix(message_store: MessageStore) -> None:
-    base = lowest_id_at_ms(START_MS)
-    await message_store.append(message(base + 1, org=ORG))
-    await message_store.append(message(base + 2, org=OTHER_ORG))
-    mine = await message_store.history(
-        partition(base, ORG), before_id=None, newest_id=base + 9, limit=10, include_notes=True
-    )
+    await fill(message_store, [1, 2], org=ORG)
+    await fill(message_store, [1, 2, 3], org=OTHER_ORG)
+    mine = await message_store.history(ORG, CONV, before=10, limit=10, include_notes=True)
     theirs = await message_store.after(
-        partition(base, OTHER_ORG), after_id=0, newest_id=base + 9, limit=10, include_notes=True
+        OTHER_ORG, CONV, after=0, up_to=10, limit=10, include_notes=True
     )
-    assert [m.org_id for m in mine] == [ORG]
-    assert [m.org_id for m in theirs] == [OTHER_ORG]
-    assert await message_store.find_by_client_id(OTHER_ORG, CONV, "3001", f"c{base + 1}") is None
+    assert [(m.org_id, m.position) for m in mine] == [(ORG, 2), (ORG, 1)]
+    assert [(m.org_id, m.position) for m in theirs] == [(OTHER_ORG, p) for p in (1, 2, 3)]
 
 
 class ReadCounter:
-    """Counts the partition reads a history page costs (wraps the store's own method)."""
+    """Counts the partition reads a page costs (wraps the store's own method)."""
 
     def __init__(self, read: Callable[..., Awaitable[list[StoredMessage]]]) -> None:
         self.read = read
@@ -160,97 +256,28 @@ class ReadCounter:
 
 
 async def test_page_cost_does_not_grow_with_history(message_store: MessageStore) -> None:
-    base = lowest_id_at_ms(START_MS)
-    await fill(message_store, [base + i for i in range(20)], conv="short")
-    await fill(message_store, [base + i for i in range(600)], conv="long")
+    """The newest page is one partition read, however long (or idle) the conversation."""
+    await fill(message_store, range(1, 21), conv="short")
+    await fill(message_store, range(1, LONG + 1), conv="long")
     costs = {}
-    for conv, count in (("short", 20), ("long", 600)):
+    for conv, count in (("short", 20), ("long", LONG)):
         original = message_store.read_bucket
         counter = ReadCounter(original)
         message_store.read_bucket = counter.read_bucket  # type: ignore[method-assign]
         try:
-            page = await message_store.history(
-                Partition(ORG, conv, base),
-                before_id=base + count - 1,
-                newest_id=base + count,
-                limit=10,
-                include_notes=True,
+            newest = await message_store.history(
+                ORG, conv, before=count + 1, limit=10, include_notes=True
+            )
+            resync = await message_store.after(
+                ORG, conv, after=count - 5, up_to=count, limit=10, include_notes=True
             )
         finally:
             message_store.read_bucket = original  # type: ignore[method-assign]
-        assert len(page) == 10
+        assert positions(newest) == list(range(count, count - 10, -1))
+        assert positions(resync) == list(range(count - 4, count + 1))
         costs[conv] = counter.reads
-    assert costs["short"] == costs["long"] == 1
+    assert costs == {"short": 2, "long": 2}
 
 
-async def test_stored_fields_round_trip(message_store: MessageStore) -> None:
-    original = replace(
-        message(lowest_id_at_ms(START_MS) + 5), body="héllo 👋 <b>", attachment_id="77"
-    )
-    await message_store.append(original)
-    [back] = await message_store.after(
-        partition(original.id), after_id=0, newest_id=original.id, limit=5, include_notes=True
-    )
-    assert back == original
-
-
-async def test_same_client_id_in_another_tenant_is_another_message(
-    message_store: MessageStore,
-) -> None:
-    base = lowest_id_at_ms(START_MS)
-    mine, created_mine = await message_store.append(message(base + 1, org=ORG, client="k"))
-    theirs, created_theirs = await message_store.append(
-        message(base + 2, org=OTHER_ORG, client="k")
-    )
-    other_conv, created_other = await message_store.append(
-        message(base + 3, conv="2002", client="k")
-    )
-    assert created_mine and created_theirs and created_other
-    assert (await message_store.find_by_client_id(ORG, CONV, "3001", "k")) == mine
-    assert (await message_store.find_by_client_id(OTHER_ORG, CONV, "3001", "k")) == theirs
-    assert (await message_store.find_by_client_id(ORG, "2002", "3001", "k")) == other_conv
-
-
-async def test_pages_across_an_exact_bucket_boundary(message_store: MessageStore) -> None:
-    boundary = lowest_id_at_ms((START_MS // BUCKET_MS + 1) * BUCKET_MS)
-    ids = [boundary - 2, boundary - 1, boundary, boundary + 1]
-    assert [bucket_of(i) for i in ids] == [bucket_of(boundary) - 1] * 2 + [bucket_of(boundary)] * 2
-    await fill(message_store, ids)
-    newest = await message_store.history(
-        partition(ids[0]), before_id=None, newest_id=ids[-1], limit=3, include_notes=True
-    )
-    assert [m.id for m in newest] == ids[:0:-1]
-    rest = await message_store.history(
-        partition(ids[0]), before_id=newest[-1].id, newest_id=ids[-1], limit=3, include_notes=True
-    )
-    assert [m.id for m in rest] == [ids[0]]
-    resync = await message_store.after(
-        partition(ids[0]), after_id=ids[1], newest_id=ids[-1], limit=10, include_notes=True
-    )
-    assert [m.id for m in resync] == ids[2:]
-
-
-async def test_cursors_at_the_ends_return_nothing(message_store: MessageStore) -> None:
-    ids = ids_across_buckets()
-    await fill(message_store, ids)
-    assert (
-        await message_store.after(
-            partition(ids[0]), after_id=ids[-1], newest_id=ids[-1], limit=10, include_notes=True
-        )
-        == []
-    )
-    assert (
-        await message_store.history(
-            partition(ids[0]), before_id=ids[0], newest_id=ids[-1], limit=10, include_notes=True
-        )
-        == []
-    )
-
-
-async def test_messages_without_attachment_round_trip_as_none(
-    message_store: MessageStore,
-) -> None:
-    plain = message(lowest_id_at_ms(START_MS) + 9)
-    stored, _ = await message_store.append(plain)
-    found = await message_store.find_by_client_id(ORG, CONV, "3001", plain.client_id)
-    assert stored.attachment_id is None and found == plain
+async def test_check_answers_when_the_store_is_up(message_store: MessageStore) -> None:
+    await message_store.check()

@@ -63,11 +63,13 @@ def cassandra_cluster(workdir: Path) -> Iterator[CassandraOptions]:
     java = os.environ.get("RAASEL_CASSANDRA_JAVA") or shutil.which("java")
     if java is None and not os.environ.get("JAVA_HOME"):
         raise CassandraUnavailable("no `java` on PATH (install openjdk-17-jre-headless)")
+    if java is not None and shutil.which(java) is None:
+        raise CassandraUnavailable(f"RAASEL_CASSANDRA_JAVA={java} is not an executable")
     try:
         tool.find_jar()
         server = tool.CassandraServer(workdir)
         host, port = server.start()
-    except tool.CassandraError as exc:
+    except (tool.CassandraError, OSError) as exc:
         raise CassandraUnavailable(f"the Cassandra 1.2 test server did not start: {exc}") from exc
     try:
         yield CassandraOptions(

@@ -14,6 +14,7 @@ import aiohttp
 import httpx
 import socketio
 
+from tests.support.mailbox import Mailbox
 from tests.support.server import RunningServer
 
 _counter = itertools.count()
@@ -118,6 +119,8 @@ class World:
     def __init__(self, server: RunningServer) -> None:
         self.server = server
         self.anonymous = Api(server)
+        assert server.mailbox is not None, "World needs a node that mails the test SMTP server"
+        self.mailbox: Mailbox = server.mailbox
         self._apis: list[Api] = [self.anonymous]
         self._sockets: list[SocketClient] = []
 
@@ -132,14 +135,33 @@ class World:
         for api in self._apis:
             await api.close()
 
-    async def individual(self, name: str = "Customer") -> Person:
-        email = f"{unique('person')}@example.com"
-        session = await self.anonymous.post(
+    async def individual(self, name: str = "Customer", email: str | None = None) -> Person:
+        """Sign up as a person does: register, read the mail, open its link."""
+        email = email or f"{unique('person')}@example.com"
+        await self.anonymous.post(
             "/api/v1/auth/register",
             {"email": email, "password": PASSWORD, "display_name": name},
-            expect=201,
+            expect=202,
+        )
+        mail = await self.mailbox.wait_for(email, "Confirm your Raasel account")
+        session = await self.anonymous.post(
+            "/api/v1/auth/verify-email", {"token": mail.token, "password": PASSWORD}
         )
         return Person(session, self.api(session["access_token"]), email, PASSWORD)
+
+    async def invite(
+        self, inviter: Person, org_id: str, email: str, *, password: str = PASSWORD, **fields: Any
+    ) -> Person:
+        """``inviter`` invites ``email``; its holder accepts the mailed link (with
+        ``password``: the existing account's, or the new one's). A member's session."""
+        earlier = len(self.mailbox.to(email))
+        body = {"email": email, "display_name": "Invitee"} | fields
+        await inviter.api.post(f"/api/v1/orgs/{org_id}/invitations", body, expect=201)
+        mail = await self.mailbox.wait_for(email, "invites you", count=earlier + 1)
+        session = await self.anonymous.post(
+            "/api/v1/invitations/accept", {"token": mail.token, "password": password}
+        )
+        return Person(session, self.api(session["access_token"]), email, password)
 
     async def login(self, email: str, organization: str | None = None) -> Person:
         body: dict[str, Any] = {"email": email, "password": PASSWORD}
@@ -178,20 +200,17 @@ class World:
         )
         people = []
         for index, role in enumerate(["supervisor"] + ["agent"] * agents):
-            email = f"{unique('agent')}@{slug}.example"
-            await owner.api.post(
-                f"/api/v1/orgs/{org_id}/members",
-                {
-                    "email": email,
-                    "display_name": f"{role.title()} {index}",
-                    "password": PASSWORD,
-                    "role": role,
-                    "capacity": capacity,
-                    "group_ids": [group["id"]] if role == "agent" else [group["id"], other["id"]],
-                },
-                expect=201,
+            people.append(
+                await self.invite(
+                    owner,
+                    org_id,
+                    f"{unique('agent')}@{slug}.example",
+                    display_name=f"{role.title()} {index}",
+                    role=role,
+                    capacity=capacity,
+                    group_ids=[group["id"]] if role == "agent" else [group["id"], other["id"]],
+                )
             )
-            people.append(await self.login(email, slug))
         return Tenant(org, owner, people[0], people[1:], {"support": group, "billing": other})
 
     async def socket(self, person: Person, *, connect: bool = True) -> SocketClient:

@@ -141,6 +141,15 @@ def create_postgres_database() -> str:
     return url_of(name)
 
 
+def create_empty_postgres_database() -> str:
+    """A new PostgreSQL database without any table (a restore's target); its URL."""
+    with _lock:
+        name = f"{PREFIX}{next(_counter)}"
+        _created.append(name)
+    _run(lambda: _admin(f'CREATE DATABASE "{name}"'))
+    return url_of(name)
+
+
 def drop_created() -> None:
     """Drop every database this process created (connections are closed by force)."""
     while _created:
@@ -205,6 +214,20 @@ def query_node(var_dir: Path, sql: str, **params: object) -> list[tuple[object, 
         try:
             async with engine.connect() as conn:
                 return [tuple(row) for row in (await conn.execute(text(sql), params)).all()]
+        finally:
+            await engine.dispose()
+
+    return _run(main)
+
+
+def execute_node(var_dir: Path, sql: str, **params: object) -> int:
+    """Run one writing statement on a node's database (e.g. to age a row); rows changed."""
+
+    async def main() -> int:
+        engine = create_async_engine(node_database_url(var_dir))
+        try:
+            async with engine.begin() as conn:
+                return int((await conn.execute(text(sql), params)).rowcount)
         finally:
             await engine.dispose()
 

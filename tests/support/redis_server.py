@@ -23,7 +23,7 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise RuntimeError("redis-server is not installed (.ci/run installs it)")
+            raise RuntimeError("redis-server is not installed (`make test-deps` installs it)")
         self.process = subprocess.Popen(
             [
                 *(binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),

@@ -6,32 +6,38 @@ tenant's ids (the Chatwoot rule, docs/decisions.md).
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from raasel.actions.context import Actor
-from raasel.domain import Role, Side
+from raasel.domain import ConversationKind, Role, Side
 from raasel.errors import Forbidden, NotFound
-from raasel.storage.metadata import conversations, organizations
+from raasel.storage.metadata import conversations, organizations, platform
 from raasel.storage.records import Conversation, DispatchGroup
+from raasel.storage.transaction import Tx
 
 
 def side_of(actor: Actor) -> str:
+    if actor.is_operator:
+        return Side.PLATFORM
     return Side.ORG if actor.is_member else Side.CUSTOMER
 
 
 def can_agent_see(actor: Actor, conversation: Conversation) -> bool:
-    """Leads see every conversation of their organization; agents their groups' and their own."""
+    """Leads see every conversation of their organization; agents their groups', their
+    own, and those in no group ("Unassigned": no team with members could take them, so
+    every agent sees them, docs/protocol.md)."""
     return (
         actor.has_role(Role.SUPERVISOR)
         or conversation.assignee_id == actor.user_id
-        or (conversation.group_id is not None and conversation.group_id in actor.group_ids)
+        or (conversation.group_id is None and conversation.kind == ConversationKind.SUPPORT)
+        or conversation.group_id in actor.group_ids
     )
 
 
-async def access_conversation(
-    conn: AsyncConnection, actor: Actor, conversation_id: str
-) -> Conversation:
-    if actor.is_member:
+async def access_conversation(conn: Tx, actor: Actor, conversation_id: str) -> Conversation:
+    if actor.is_operator:  # only what was opened or escalated to the platform
+        found = await platform.find_platform_conversation(conn, conversation_id)
+        if found is not None:
+            return found
+    elif actor.is_member:
         assert actor.org_id is not None
         found = await conversations.find_conversation(conn, conversation_id, org_id=actor.org_id)
         if found is not None and can_agent_see(actor, found):
@@ -59,7 +65,7 @@ def require_member(actor: Actor) -> str:
     return actor.org_id
 
 
-async def access_group(conn: AsyncConnection, org_id: str, group_id: str) -> DispatchGroup:
+async def access_group(conn: Tx, org_id: str, group_id: str) -> DispatchGroup:
     group = await organizations.get_group(conn, org_id, group_id)
     if group is None:
         raise NotFound("group not found")

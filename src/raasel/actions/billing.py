@@ -58,8 +58,8 @@ def verify_event(
         raise InvalidSignature("bad or expired billing signature") from exc
     try:
         event = json.loads(payload)
-    except ValueError as exc:
-        raise ValidationFailed("the event is not JSON") from exc
+    except (ValueError, RecursionError) as exc:  # deeply nested: refused, not a crash
+        raise ValidationFailed("the event is not JSON (or is nested too deeply)") from exc
     if not (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
@@ -168,7 +168,7 @@ async def _apply_plan(
 async def org_plan(svc: Services, actor: Actor, org_id: str) -> dict[str, Any]:
     """An organization's plan and its billing history (owners and admins)."""
     require_role(actor, org_id, Role.ADMIN)
-    async with svc.db.read() as conn:
+    async with svc.db.read(actor.scope) as conn:
         org = await organizations.get_org(conn, org_id)
         if org is None:
             raise NotFound("organization not found")
@@ -178,7 +178,7 @@ async def org_plan(svc: Services, actor: Actor, org_id: str) -> dict[str, Any]:
 
 async def my_plan(svc: Services, actor: Actor) -> dict[str, Any]:
     """The caller's own plan and what it entitles them to."""
-    async with svc.db.read() as conn:
+    async with svc.db.read(actor.scope) as conn:
         user = await people.get_user(conn, actor.user_id)
         events = await billing.events_of(conn, "user", actor.user_id, 20)
     if user is None:
@@ -187,6 +187,14 @@ async def my_plan(svc: Services, actor: Actor) -> dict[str, Any]:
         "plan": user.plan,
         "entitlements": {"search_groups_across_organizations": user.plan == Plan.PLUS},
         "events": [_event_view(e) for e in events],
+        # What the app's plan page offers (RAASEL_PLUS_CHECKOUT_URL; None: not on sale here).
+        "plus": {
+            "checkout_url": svc.settings.plus_checkout_url or None,
+            "gives": [
+                "recommended teams across every organization for what you need",
+                "search every organization's teams by what they handle",
+            ],
+        },
     }
 
 

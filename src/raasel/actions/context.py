@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from raasel.config import Settings
 from raasel.domain import ROLE_RANK, Role, UserKind
@@ -11,7 +12,13 @@ from raasel.search.catalog import DirectoryCache
 from raasel.storage.attachment_files import LocalAttachmentFiles
 from raasel.storage.database import Database
 from raasel.storage.ephemeral import EphemeralState
+from raasel.storage.message_log import MessageLog
 from raasel.storage.message_store import MessageStore
+from raasel.storage.tenancy import OperatorScope, TenantScope
+
+if TYPE_CHECKING:
+    from raasel.actions.channel_runtime import ChannelRuntime
+    from raasel.mail.outbox import MailOutbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +28,14 @@ class Services:
     messages: MessageStore
     ephemeral: EphemeralState
     files: LocalAttachmentFiles
+    message_log: MessageLog
     # The directory's in-memory search index of this process (actions/directory.py).
     directory: DirectoryCache = field(default_factory=lambda: DirectoryCache())
+    # Delivers queued mail after commit (mail/outbox.py); None: mail waits in the outbox
+    # table for a node that delivers it (the CLI's short-lived services).
+    mailer: MailOutbox | None = None
+    # Social channels' secrets, Graph API client and workers (actions/channel_runtime.py).
+    channels: ChannelRuntime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +50,12 @@ class Actor:
     role: str | None = None  # set for members only
     group_ids: tuple[str, ...] = ()
     plan: str = "free"
+    # When the access token it came from expires: a socket's session is re-checked then
+    # (realtime/connections.py).
+    token_expires_at: datetime | None = None
+    # A platform operator's session (actions/platform_access.py): no organization, and
+    # only the conversations opened or escalated to the platform.
+    is_operator: bool = False
 
     @property
     def is_member(self) -> bool:
@@ -45,6 +64,15 @@ class Actor:
     @property
     def is_visitor(self) -> bool:
         return self.kind == UserKind.VISITOR
+
+    @property
+    def scope(self) -> TenantScope | OperatorScope:
+        """What this caller's reads may see under row-level security: a member's whole
+        organization; anyone's own conversations (a visitor's organization is not theirs);
+        an operator's, the conversations opened or escalated to the platform."""
+        if self.is_operator:
+            return OperatorScope(self.user_id)
+        return TenantScope(org_id=self.org_id if self.is_member else None, user_id=self.user_id)
 
     def has_role(self, minimum: Role) -> bool:
         return self.role is not None and ROLE_RANK[Role(self.role)] >= ROLE_RANK[minimum]

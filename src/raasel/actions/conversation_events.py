@@ -1,32 +1,50 @@
 """Events that tell each side a conversation or a queue changed.
 
-Built inside the write (so they describe the committed state) and published by the
-caller only after the commit.
+Built inside the unit (so they describe the state it commits) and published by the
+committer only after the commit. Queue events read the database: flush the batch first.
 """
 
 from __future__ import annotations
 
 import statistics
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from raasel.actions.context import Event
 from raasel.actions.views import conversation_view
 from raasel.domain import Side
-from raasel.realtime.rooms import customer_rooms, group_room, leads_room, org_side_rooms, user_room
+from raasel.realtime.rooms import (
+    agents_room,
+    customer_rooms,
+    group_room,
+    leads_room,
+    org_side_rooms,
+    platform_rooms,
+    user_room,
+)
 from raasel.storage.metadata import conversations, people
 from raasel.storage.records import Conversation
+from raasel.storage.transaction import Tx
+from raasel.storage.unit_batch import UnitBatch
 
-DEFAULT_WAIT_SECONDS = 120.0
+RECENT_WAITS = 20  # assignments from the queue the estimate is the median of
+
+
+async def org_view(batch: UnitBatch, conversation: Conversation) -> dict[str, object]:
+    ids = [i for i in (conversation.customer_id, conversation.assignee_id) if i]
+    return conversation_view(
+        conversation,
+        viewer_side=Side.ORG,
+        people=await people.get_users(batch.conn, ids),
+        sides=await batch.sides(conversation.id),
+    )
 
 
 async def conversation_updated(
-    conn: AsyncConnection, conversation: Conversation, previous: Conversation | None = None
+    batch: UnitBatch, conversation: Conversation, previous: Conversation | None = None
 ) -> list[Event]:
     """``conversation:updated`` to both sides, each with its own view; old rooms too on moves."""
     people_ids = [i for i in (conversation.customer_id, conversation.assignee_id) if i]
-    people_by_id = await people.get_users(conn, people_ids)
-    sides = await conversations.get_sides(conn, conversation.id)
+    people_by_id = await people.get_users(batch.conn, people_ids)
+    sides = await batch.sides(conversation.id)
     org_rooms = set(org_side_rooms(conversation))
     if previous is not None:
         org_rooms |= set(org_side_rooms(previous))
@@ -61,21 +79,45 @@ async def conversation_updated(
                 tuple(customer_rooms(conversation)),
             )
         )
+    if platform_rooms(conversation):  # the operators' view: no internal fields
+        events.append(
+            Event(
+                "conversation:updated",
+                {
+                    "conversation": conversation_view(
+                        conversation,
+                        viewer_side=Side.PLATFORM,
+                        people=people_by_id,
+                        unread=sides[Side.PLATFORM].unread if Side.PLATFORM in sides else None,
+                        sides=sides,
+                    )
+                },
+                tuple(platform_rooms(conversation)),
+            )
+        )
     return events
 
 
-async def estimated_wait_per_position(conn: AsyncConnection, org_id: str, group_id: str) -> float:
-    """Median wait of the group's last 20 assignments (docs/protocol.md, queue position)."""
-    waits = await conversations.recent_waits(conn, org_id, group_id, 20)
-    return statistics.median(waits) if waits else DEFAULT_WAIT_SECONDS
+async def estimated_wait_per_position(conn: Tx, org_id: str, group_id: str) -> float | None:
+    """Median queue wait (queued -> assigned) of the group's last 20 assignments, or None
+    when it has none: no made-up number (docs/protocol.md, ``estimated_wait_seconds``)."""
+    waits = await conversations.recent_waits(conn, org_id, group_id, RECENT_WAITS)
+    return statistics.median(waits) if waits else None
 
 
-async def queue_events(conn: AsyncConnection, org_id: str, group_id: str | None) -> list[Event]:
-    """The group's queue to its agents, and each waiting customer's own position."""
+async def queue_events(conn: Tx, org_id: str, group_id: str | None) -> list[Event]:
+    """The group's queue to its agents, and each waiting customer's own position.
+
+    ``group_id`` None: the "Unassigned" queue (support conversations no group with
+    members could take), to every console of the organization."""
     if group_id is None:
-        return []
-    queued = await conversations.queued_in_group(conn, org_id, group_id)
-    per_position = await estimated_wait_per_position(conn, org_id, group_id)
+        queued = await conversations.queued_without_group(conn, org_id)
+        per_position = None
+        rooms: tuple[str, ...] = (agents_room(org_id),)
+    else:
+        queued = await conversations.queued_in_group(conn, org_id, group_id)
+        per_position = await estimated_wait_per_position(conn, org_id, group_id)
+        rooms = (group_room(group_id), leads_room(org_id))
     entries = [
         {
             "conversation_id": c.id,
@@ -91,20 +133,13 @@ async def queue_events(conn: AsyncConnection, org_id: str, group_id: str | None)
         Event(
             "queue:updated",
             {"group_id": group_id, "queue": entries},
-            (group_room(group_id), leads_room(org_id)),
+            rooms,
         )
     ]
     for i, c in enumerate(queued):
         if c.customer_id:
-            events.append(
-                Event(
-                    "queue:position",
-                    {
-                        "conversation_id": c.id,
-                        "position": i + 1,
-                        "estimated_wait_seconds": round(per_position * (i + 1)),
-                    },
-                    (user_room(c.customer_id),),
-                )
-            )
+            position: dict[str, object] = {"conversation_id": c.id, "position": i + 1}
+            if per_position is not None:
+                position["estimated_wait_seconds"] = round(per_position * (i + 1))
+            events.append(Event("queue:position", position, (user_room(c.customer_id),)))
     return events

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from raasel.actions.context import Services
 from raasel.actions.members import add_member, insert_person
 from raasel.actions.orgs import create_org_with_owner
@@ -17,6 +15,7 @@ from raasel.lib import passwords
 from raasel.lib.clock import utcnow
 from raasel.lib.ids import new_str_id
 from raasel.storage.metadata import organizations
+from raasel.storage.transaction import Tx
 
 DEMO_PASSWORD = "raasel-demo-1"  # noqa: S105 - printed demo credentials, local data only
 
@@ -57,7 +56,7 @@ async def seed_demo(svc: Services) -> bool:
     # the write: argon2 inside the transaction would hold up every other writer.
     password_hash = await passwords.hash_password(DEMO_PASSWORD)
 
-    async def work(conn: AsyncConnection) -> bool:
+    async def work(conn: Tx) -> bool:
         if await organizations.count_orgs(conn) > 0:
             return False
         now = utcnow()
@@ -66,6 +65,7 @@ async def seed_demo(svc: Services) -> bool:
             email=DEMO_ACCOUNTS["owner"],
             password_hash=password_hash,
             display_name="Olivia Owner",
+            is_verified=True,
         )
         org_id = await create_org_with_owner(
             conn,
@@ -76,9 +76,15 @@ async def seed_demo(svc: Services) -> bool:
                 "description": "Acme sells and supports the Acme cloud suite and its hardware.",
                 "category": "software",
                 "domains": ["acme.example"],
+                "verified_domains": ["acme.example"],  # demo data: vouched for
                 "tags": ["software", "hardware", "cloud"],
                 "languages": ["en", "fr"],
-                "settings": {"welcome_text": "Hi! How can Acme help?", "theme_color": "#3355ff"},
+                "settings": {
+                    "welcome_text": "Hi! How can Acme help?",
+                    "theme_color": "#3355ff",
+                    # Demo data: any page served from this machine may show Acme's widget.
+                    "embed_origins": ["http://127.0.0.1:*", "http://localhost:*"],
+                },
             },
         )
         group_ids = {}
@@ -99,7 +105,10 @@ async def seed_demo(svc: Services) -> bool:
                     "created_at": now,
                 },
             )
-        all_groups = list(group_ids.values())
+        general = await organizations.default_group(conn, org_id)
+        assert general is not None
+        # Everyone answers "Anyone at Acme" (the default group) and the teams.
+        all_groups = [general.id, *group_ids.values()]
         for key, name, role in (
             ("supervisor", "Sam Supervisor", Role.SUPERVISOR),
             ("agent1", "Alice Agent", Role.AGENT),
@@ -120,6 +129,7 @@ async def seed_demo(svc: Services) -> bool:
             email=DEMO_ACCOUNTS["individual"],
             password_hash=password_hash,
             display_name="Chris Customer",
+            is_verified=True,
         )
         await _seed_directory(conn, password_hash)
         return True
@@ -135,14 +145,18 @@ DIRECTORY_OWNER = "directory@demo.example"
 PROMOTED_DEMO = {"northwind-bank", "aeroverde-airlines"}  # to show the promoted boost
 
 
-async def _seed_directory(conn: AsyncConnection, password_hash: str) -> None:
+async def _seed_directory(conn: Tx, password_hash: str) -> None:
     """One owner account for all of them; some promoted. Skipped outside a source tree."""
     if not DIRECTORY_FILE.exists():
         return
     entries: list[dict[str, Any]] = json.loads(DIRECTORY_FILE.read_text(encoding="utf-8"))
     now = utcnow()
     owner_id = await insert_person(
-        conn, email=DIRECTORY_OWNER, password_hash=password_hash, display_name="Directory Owner"
+        conn,
+        email=DIRECTORY_OWNER,
+        password_hash=password_hash,
+        display_name="Directory Owner",
+        is_verified=True,
     )
     for entry in entries:
         org_id = await create_org_with_owner(
@@ -154,6 +168,7 @@ async def _seed_directory(conn: AsyncConnection, password_hash: str) -> None:
                 "description": entry["description"],
                 "category": entry["category"],
                 "domains": [entry["domain"]],
+                "verified_domains": [entry["domain"]],
                 "tags": entry["tags"],
                 "languages": entry["languages"],
             },

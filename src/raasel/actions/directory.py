@@ -18,12 +18,16 @@ from raasel.actions.context import Actor, Services
 from raasel.actions.views import group_view, org_view
 from raasel.domain import Plan
 from raasel.errors import NotFound, Unauthenticated, UpgradeRequired
+from raasel.search import ranking
 from raasel.search.embedding import load_embedder
 from raasel.search.index import DirectoryIndex, GroupEntry, IndexBuilder, OrgEntry
 from raasel.search.router import Filters, GroupHit, OrgHit, route, search_groups, search_orgs
 from raasel.storage.metadata import directory as directory_store
 from raasel.storage.metadata import organizations
 from raasel.storage.records import DispatchGroup, Organization
+from raasel.storage.tenancy import CrossTenant
+
+_PUBLIC = CrossTenant("the public directory of listed organizations")
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +43,7 @@ def org_entry(org: Organization) -> OrgEntry:
         name=org.name,
         description=org.description,
         category=org.category,
-        domains=tuple(org.domains),
+        domains=tuple(d for d in org.domains if d in org.verified_domains),  # proved only
         tags=tuple(org.tags),
         languages=tuple(org.languages),
         is_listed=org.is_listed,
@@ -55,13 +59,14 @@ def group_entry(group: DispatchGroup) -> GroupEntry:
         name=group.name,
         description=group.description,
         is_default=group.is_default,
+        examples=tuple(group.examples),  # embedded with the description (issue 14)
     )
 
 
 async def current_index(svc: Services) -> DirectoryIndex:
     """This process's snapshot, rebuilt when the directory changed (one small query)."""
     cache = svc.directory
-    async with svc.db.read() as conn:
+    async with svc.db.read(_PUBLIC) as conn:
         mark = await directory_store.fingerprint(conn)
     if cache.index is not None and mark == cache.fingerprint:
         return cache.index
@@ -83,7 +88,7 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 
 async def _refresh(svc: Services, mark: tuple[object, ...]) -> None:
     cache = svc.directory
-    async with svc.db.read() as conn:
+    async with svc.db.read(_PUBLIC) as conn:
         orgs = await directory_store.all_orgs(conn)
         groups = await directory_store.all_groups(conn)
     if cache.builder is None:
@@ -121,7 +126,7 @@ async def search_directory(
 
     hits = await asyncio.to_thread(run)
     ids = [h.org.id for h in hits]
-    async with svc.db.read() as conn:
+    async with svc.db.read(_PUBLIC) as conn:
         records = {o.id: o for o in await organizations.get_orgs(conn, ids)}
         groups = await organizations.list_groups(conn, ids)
     by_org: dict[str, list[dict[str, Any]]] = {}
@@ -159,7 +164,8 @@ async def recommend(
     svc: Services, actor: Actor | None, text: str, *, org_id: str | None, limit: int
 ) -> dict[str, Any]:
     """The AI router: best groups for ``text`` inside ``org_id``, or across organizations
-    (plan plus), with a confidence and a reason each; ``auto_route`` when confident."""
+    (plan plus), with a confidence and a reason each; ``auto_route`` when confident, and
+    ``not_routed_because`` when not (``threshold``: the calibrated confidence it needs)."""
     if org_id is None:
         require_plus(actor)
     index = await current_index(svc)
@@ -167,10 +173,14 @@ async def recommend(
         raise NotFound("organization not found")
 
     def run() -> dict[str, Any]:
-        routing = route(index, index.builder.query(text), org_id=org_id, limit=limit)
+        query = index.builder.query(text)
+        routing = route(index, query, org_id=org_id, limit=limit)
         answer: dict[str, Any] = {
             "auto_route": routing.is_confident,
             "confidence": routing.confidence,
+            "threshold": ranking.ROUTER_AUTO_THRESHOLD,
+            "not_routed_because": routing.not_routed_because,
+            "language": query.lang,
             "groups": [_group_hit_view(h) for h in routing.groups],
         }
         if org_id is None:
@@ -187,6 +197,7 @@ class RoutedGroup:
     group_id: str | None  # None: not confident, use the default group
     confidence: float
     reason: str
+    not_routed_because: str | None = None
 
 
 async def route_first_message(svc: Services, org_id: str, text: str) -> RoutedGroup:
@@ -201,7 +212,7 @@ async def route_first_message(svc: Services, org_id: str, text: str) -> RoutedGr
             return RoutedGroup(None, 0.0, "")
         top = routing.groups[0]
         chosen = top.group.id if routing.is_confident else None
-        return RoutedGroup(chosen, routing.confidence, top.reason)
+        return RoutedGroup(chosen, routing.confidence, top.reason, routing.not_routed_because)
 
     return await asyncio.to_thread(run)
 
@@ -236,9 +247,20 @@ def _org_hit_view(hit: OrgHit) -> dict[str, Any]:
 
 async def directory_entry(svc: Services, slug: str) -> dict[str, Any]:
     """One organization by slug, listed or not (a widget knows its own organization)."""
-    async with svc.db.read() as conn:
+    async with svc.db.read(_PUBLIC) as conn:
         org = await organizations.get_org_by_slug(conn, slug)
         if org is None:
             raise NotFound("organization not found")
         groups = await organizations.list_groups(conn, [org.id])
     return org_view(org) | {"groups": [group_view(g) for g in groups]}
+
+
+async def embed_origins(svc: Services, slug: str) -> list[str]:
+    """The origins allowed to frame ``slug``'s widget (settings.embed_origins); none for
+    an unknown organization."""
+    async with svc.db.read(_PUBLIC) as conn:
+        org = await organizations.get_org_by_slug(conn, slug.lower()[:64])
+    if org is None:
+        return []
+    origins = org.settings.get("embed_origins") or []
+    return [o for o in origins if isinstance(o, str)]

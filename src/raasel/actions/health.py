@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from raasel.actions.context import Services
 
 
 async def check_ready(svc: Services) -> dict[str, str]:
     problems: dict[str, str] = {}
     try:
-        async with svc.db.read() as conn:
-            await conn.execute(text("SELECT 1"))
+        await svc.db.ping()
     except Exception as exc:
         problems["database"] = type(exc).__name__
+    try:
+        await svc.messages.check()  # the message store (Cassandra when configured)
+    except Exception as exc:
+        problems["messages"] = type(exc).__name__
     return problems
 
 

@@ -1,97 +1,41 @@
 """Sending messages, reading history, resyncing after a reconnect (SPEC 2.4, 2.5).
 
-The life of a message (docs/architecture.md): validate -> append to the message
-store (durable, idempotent by the sender's client id) -> note it on the
-conversation (last message, unread) -> answer the sender (one tick) -> publish.
+A send is one unit (docs/architecture.md, "The life of one message"): inside the
+committer's transaction it loads the conversation, checks access, idempotency and the
+rules on that state, reopens a resolved conversation if a customer writes, gives the
+message the next position, and emits its events; the ack follows the commit.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from raasel.actions.access import access_conversation, side_of
-from raasel.actions.context import Actor, Event, Outcome, Services
+from raasel.actions.assignment import Reachable, reachable
+from raasel.actions.channel_window import check_reply_window, is_channel_conversation
+from raasel.actions.contacts import check_org_may_write
+from raasel.actions.context import Actor, Outcome, Services
+from raasel.actions.conversation_units import append, load_for, sender_of
+from raasel.actions.lifecycle import reopen_in_unit
 from raasel.actions.limits import check_rate
-from raasel.actions.views import message_view, preview_of
-from raasel.domain import ConversationStatus, MessageKind, Role, Side
-from raasel.errors import Conflict, Forbidden, NotFound, RaaselError, ValidationFailed
-from raasel.lib.clock import utcnow
+from raasel.actions.views import message_view, receipts_view, visible_position
+from raasel.domain import MessageKind, Side
+from raasel.errors import NotFound, ValidationFailed
 from raasel.lib.cursors import InvalidCursor, decode_cursor, encode_cursor
-from raasel.lib.ids import lowest_id_at_ms, new_id
-from raasel.realtime.rooms import conversation_rooms, customer_rooms, org_side_rooms
-from raasel.storage.message_store import Partition, StoredMessage
+from raasel.rules.conversations import check_client_kind, check_may_send, reopens
+from raasel.storage.message_store import StoredMessage
 from raasel.storage.metadata import attachments, conversations
 from raasel.storage.records import Conversation
+from raasel.storage.unit_batch import Sent, UnitBatch
 
 SYNC_PAGE = 200
 
 
-def _unread_sides(sender_side: str, kind: str) -> list[str]:
-    """Whose unread count a new message raises: the other side's, for what it can see."""
-    if kind in (MessageKind.NOTE, MessageKind.SYSTEM):
-        return []
-    return [Side.ORG] if sender_side == Side.CUSTOMER else [Side.CUSTOMER]
+class _NeedsRouting(Exception):
+    """The send reopens its conversation: run it again as a unit that may route."""
 
-
-def _unread_events(conversation: Conversation, unread: dict[str, int]) -> list[Event]:
-    events = []
-    for side, count in unread.items():
-        rooms = (
-            customer_rooms(conversation) if side == Side.CUSTOMER else org_side_rooms(conversation)
-        )
-        payload = {"conversation_id": conversation.id, "side": side, "unread": count}
-        events.append(Event("unread:update", payload, tuple(rooms)))
-    return events
-
-
-async def append_message(
-    svc: Services,
-    conversation: Conversation,
-    *,
-    sender_id: str,
-    sender_side: str,
-    kind: str,
-    body: str,
-    client_id: str | None = None,
-    attachment_id: str | None = None,
-    skip_sid: str | None = None,
-) -> Outcome:
-    """Store a message durably and note it on its conversation; return it and its events."""
-    message_id = new_id()
-    draft = StoredMessage(
-        org_id=conversation.org_id,
-        conversation_id=conversation.id,
-        id=message_id,
-        sender_id=sender_id,
-        sender_side=sender_side,
-        client_id=client_id or f"srv-{message_id}",
-        kind=kind,
-        body=body,
-        attachment_id=attachment_id,
-        created_at=utcnow(),
-    )
-    unread_sides = _unread_sides(sender_side, kind)
-
-    async def note(conn: AsyncConnection, stored: StoredMessage) -> dict[str, int]:
-        return await conversations.record_message(
-            conn,
-            conversation.id,
-            message_id=stored.id,
-            at=stored.created_at,
-            preview=preview_of(stored),
-            sender_id=sender_id,
-            unread_sides=unread_sides,
-        )
-
-    stored, unread = await svc.messages.append_and_record(draft, svc.db, note)
-    if unread is None:  # a retry: the first attempt stored and announced it
-        return Outcome(message_view(stored))
-    view = message_view(stored)
-    rooms = conversation_rooms(conversation, include_customer=kind != MessageKind.NOTE)
-    events = [Event("message:new", {"message": view}, tuple(rooms), skip_sid)]
-    return Outcome(view, events + _unread_events(conversation, unread))
+    def __init__(self, org_id: str) -> None:
+        self.org_id = org_id
 
 
 async def do_send_message(
@@ -107,136 +51,182 @@ async def do_send_message(
 ) -> Outcome:
     """Send a text or (agents only) an internal note; a retry returns the first copy."""
     await check_rate(svc, "send", f"user:{actor.user_id}")
-    async with svc.db.read() as conn:
-        conversation = await access_conversation(conn, actor, conversation_id)
-        if attachment_id is not None:
-            attachment = await attachments.get_attachment(conn, attachment_id)
-            if attachment is None or attachment.conversation_id != conversation.id:
-                raise NotFound("attachment not found")
+    side = side_of(actor)
+    check_client_kind(kind, side)
     if not text.strip() and attachment_id is None:
         raise ValidationFailed("a message needs text or an attachment")
-    side = side_of(actor)
-    if kind == MessageKind.NOTE and side != Side.ORG:
-        raise Forbidden("only agents write internal notes")
-    if kind not in (MessageKind.TEXT, MessageKind.NOTE):
-        raise ValidationFailed("clients send text or note messages")
-    is_reopening = side == Side.CUSTOMER and conversation.status == ConversationStatus.RESOLVED
-    refusal: RaaselError | None = None
-    try:
-        _check_may_send(actor, conversation, side, kind)
-    except (Conflict, Forbidden) as exc:
-        refusal = exc
-    if refusal is not None or is_reopening:
-        # A retry of a message stored before the conversation changed gets its copy back
-        # and changes nothing. Looked up only on these rare paths: appending is idempotent
-        # by itself, and a send is cheaper without a read it rarely needs. (Never while
-        # holding a connection: the store may need one from the same pool.)
-        existing = await svc.messages.find_by_client_id(
-            conversation.org_id, conversation.id, actor.user_id, client_id
+    sender = sender_of(actor)
+    ref = (conversation_id, actor.user_id, client_id)
+
+    async def unit(batch: UnitBatch, online: Reachable | None) -> StoredMessage | Sent:
+        conversation = await load_for(batch, actor, conversation_id)
+        sent = await batch.find_sent(ref)
+        if sent is not None:  # a retry: the first attempt stored and announced it
+            return sent
+        attachment = None
+        if attachment_id is not None:
+            # Only the uploader's own file, not yet carried by a message: a file is seen by
+            # exactly those who may see its one message (docs/security.md, "Files").
+            attachment = await attachments.get_attachment(batch.conn, attachment_id)
+            if (
+                attachment is None
+                or attachment.conversation_id != conversation.id
+                or attachment.uploader_id != actor.user_id
+                or attachment.message_id is not None
+            ):
+                raise NotFound("attachment not found")
+        check_may_send(conversation, sender, kind)
+        await check_org_may_write(batch, conversation, side, kind)
+        if is_channel_conversation(conversation) and side == Side.ORG:
+            await check_reply_window(batch.conn, conversation, kind, attachment, text)
+        if reopens(conversation, sender, kind):
+            if online is None:
+                raise _NeedsRouting(conversation.org_id)
+            conversation = await reopen_in_unit(batch, actor, conversation, online)
+        _, message = await append(
+            batch,
+            conversation,
+            sender_id=actor.user_id,
+            sender_side=side,
+            kind=kind,
+            body=text,
+            client_id=client_id,
+            attachment_id=attachment_id,
+            skip_sid=sid,
         )
-        if existing is not None:
-            return Outcome(message_view(existing))
-        if refusal is not None:
-            raise refusal
-    events: list[Event] = []
-    if is_reopening:
-        # Imported here: lifecycle imports this module (append_message).
-        from raasel.actions.lifecycle import reopen
+        if attachment_id is not None:  # last: nothing after it in the unit can fail
+            await attachments.attach_to_message(
+                batch.conn,
+                attachment_id,
+                message.id,
+                is_note=kind == MessageKind.NOTE,
+                when=message.created_at,
+            )
+        return message
 
-        reopened = await reopen(svc, actor, conversation)
-        conversation, events = reopened.result, reopened.events
-    outcome = await append_message(
-        svc,
-        conversation,
-        sender_id=actor.user_id,
-        sender_side=side,
-        kind=kind,
-        body=text,
-        client_id=client_id,
-        attachment_id=attachment_id,
-        skip_sid=sid,
+    try:
+        stored = await svc.db.run(
+            lambda batch: unit(batch, None), keys=[conversation_id], client_refs=[ref], fresh=False
+        )
+    except _NeedsRouting as signal:
+        online = await reachable(svc, signal.org_id)
+        stored = await svc.db.run(
+            lambda batch: unit(batch, online), keys=[conversation_id], client_refs=[ref]
+        )
+    if isinstance(stored, Sent):
+        stored = await _sent_message(svc, actor, conversation_id, stored)
+    return Outcome(message_view(stored))
+
+
+async def _sent_message(
+    svc: Services, actor: Actor, conversation_id: str, sent: Sent
+) -> StoredMessage:
+    if sent.message is not None:
+        return sent.message
+    async with svc.db.read(actor.scope) as conn:
+        conversation = await access_conversation(conn, actor, conversation_id)
+    found = await svc.message_log.at(
+        conversation.org_id, conversation.id, sent.position, scope=actor.scope
     )
-    outcome.events = events + outcome.events
-    return outcome
-
-
-def _check_may_send(actor: Actor, conversation: Conversation, side: str, kind: str) -> None:
-    """Closed conversations take only notes; agents reply once the conversation is theirs."""
-    if conversation.status == ConversationStatus.CLOSED and kind != MessageKind.NOTE:
-        raise Conflict("the conversation is closed", code="conversation_closed")
-    is_reply = side == Side.ORG and kind == MessageKind.TEXT
-    if (
-        is_reply
-        and conversation.assignee_id != actor.user_id
-        and not actor.has_role(Role.SUPERVISOR)
-    ):
-        raise Forbidden("claim the conversation before replying", code="not_assigned")
-
-
-def _partition(conversation: Conversation) -> Partition:
-    return Partition(conversation.org_id, conversation.id, conversation.first_message_id)
-
-
-def _newest_possible_id() -> int:
-    """An id above any message stored so far (ids of later messages may still be lower
-    on another node whose clock lags, hence the margin)."""
-    return lowest_id_at_ms(int(utcnow().timestamp() * 1000) + 5_000)
+    if found is None:
+        raise RuntimeError(f"message at position {sent.position} is missing")
+    return found
 
 
 async def list_history(
     svc: Services, actor: Actor, conversation_id: str, *, before: str | None, limit: int
 ) -> dict[str, Any]:
     """One page of history, oldest first, and the cursor of the page before it."""
-    async with svc.db.read() as conn:
+    await check_rate(svc, "sync", f"user:{actor.user_id}", what="history and sync requests")
+    async with svc.db.read(actor.scope) as conn:
         conversation = await access_conversation(conn, actor, conversation_id)
-    newest_id = _newest_possible_id()
+    side = side_of(actor)
+    top = visible_position(conversation, side) + 1
+    key = svc.settings.resolved_secret_key
     try:
-        # A cursor past the newest message is the newest page; unclamped, it would walk
-        # empty buckets up to its (client-chosen) time or overflow the id column.
-        before_id = min(decode_cursor(before), newest_id + 1) if before else None
+        # A cursor past the newest message is the newest page.
+        upper = min(decode_cursor(key, conversation.id, before), top) if before else top
     except InvalidCursor as exc:
-        raise ValidationFailed("invalid history cursor") from exc
-    page = await svc.messages.history(
-        _partition(conversation),
-        before_id=before_id,
-        newest_id=newest_id,
+        raise ValidationFailed("invalid history cursor", code="invalid_cursor") from exc
+    page = await svc.message_log.history(
+        conversation.org_id,
+        conversation.id,
+        before=upper,
         limit=limit + 1,
-        include_notes=side_of(actor) == Side.ORG,
+        include_notes=side == Side.ORG,
+        scope=actor.scope,
     )
     has_more = len(page) > limit
     page = page[:limit]
     return {
         "messages": [message_view(m) for m in reversed(page)],
         "has_more": has_more,
-        "next_before": encode_cursor(page[-1].id) if has_more and page else None,
+        "next_before": (
+            encode_cursor(key, conversation.id, page[-1].position) if has_more and page else None
+        ),
     }
 
 
 async def sync_conversation(
-    svc: Services, actor: Actor, conversation_id: str, after_id: int
+    svc: Services,
+    actor: Actor,
+    conversation_id: str,
+    *,
+    after_position: int | None = None,
+    after_id: int | None = None,
+    limit: int = SYNC_PAGE,
 ) -> dict[str, Any]:
-    """Everything after ``after_id`` the actor may see, oldest first, one page at a time."""
-    async with svc.db.read() as conn:
+    """Everything after a position (or, for old clients, a message id) the actor may see,
+    oldest first, at most ``limit`` at a time (``has_more`` then says so)."""
+    async with svc.db.read(actor.scope) as conn:
         conversation = await access_conversation(conn, actor, conversation_id)
         sides = await conversations.get_sides(conn, conversation.id)
-    messages = await svc.messages.after(
-        _partition(conversation),
-        after_id=after_id,
-        newest_id=_newest_possible_id(),
-        limit=SYNC_PAGE + 1,
-        include_notes=side_of(actor) == Side.ORG,
-    )
-    has_more = len(messages) > SYNC_PAGE
-    messages = messages[:SYNC_PAGE]
-    mine = sides.get(side_of(actor))
+    side = side_of(actor)
+    last = visible_position(conversation, side)
+    after = await _start(svc, actor, conversation, after_position, after_id)
+    if limit > 0:
+        messages = await svc.message_log.after(
+            conversation.org_id,
+            conversation.id,
+            after=after,
+            up_to=last,
+            limit=limit + 1,
+            include_notes=side == Side.ORG,
+            scope=actor.scope,
+        )
+        has_more = len(messages) > limit
+        messages = messages[:limit]
+    else:  # the ack's budget is spent: the client asks again for this one
+        messages, has_more = [], after < last
+    mine = sides.get(side)
     return {
         "conversation_id": conversation.id,
         "status": conversation.status,
         "messages": [message_view(m) for m in messages],
         "has_more": has_more,
+        "last_position": last,
         "unread": mine.unread if mine else 0,
-        "receipts": {
-            name: {"delivered_up_to": str(s.delivered_up_to), "read_up_to": str(s.read_up_to)}
-            for name, s in sides.items()
-        },
+        "receipts": receipts_view(sides),
     }
+
+
+async def _start(
+    svc: Services,
+    actor: Actor,
+    conversation: Conversation,
+    after_position: int | None,
+    after_id: int | None,
+) -> int:
+    if after_position is not None:
+        return max(after_position, 0)
+    if not after_id:
+        return 0
+    if after_id >= conversation.last_position_id:  # at or past the newest message
+        return conversation.last_position
+    return await svc.message_log.position_of_id(
+        conversation.org_id,
+        conversation.id,
+        after_id,
+        conversation.last_position,
+        scope=actor.scope,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from raasel.actions.access import access_conversation, side_of
 from raasel.actions.context import Actor, Event, Services
+from raasel.actions.limits import check_rate
 from raasel.domain import Side
 from raasel.errors import Forbidden
 from raasel.realtime.rooms import conversation_rooms, org_side_rooms
@@ -17,7 +18,9 @@ from raasel.realtime.rooms import conversation_rooms, org_side_rooms
 async def typing_event(
     svc: Services, actor: Actor, conversation_id: str, *, is_typing: bool, is_note: bool, ttl: float
 ) -> Event:
-    async with svc.db.read() as conn:
+    # Each indicator reaches every console of the conversation: bounded per account.
+    await check_rate(svc, "typing", f"user:{actor.user_id}", what="typing signals")
+    async with svc.db.read(actor.scope) as conn:
         conversation = await access_conversation(conn, actor, conversation_id)
     side = side_of(actor)
     if is_note and side != Side.ORG:

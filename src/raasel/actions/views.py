@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from raasel.domain import MessageKind, Side
+from raasel.rules.prechat import Prechat
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.records import (
     Conversation,
@@ -23,6 +24,7 @@ def message_view(message: StoredMessage) -> dict[str, Any]:
     return {
         "id": str(message.id),
         "conversation_id": message.conversation_id,
+        "position": message.position,
         "client_id": message.client_id,
         "sender_id": message.sender_id,
         "sender_side": message.sender_side,
@@ -42,11 +44,22 @@ def preview_of(message: StoredMessage) -> str | None:
     return message.body[:120]
 
 
-def receipts_view(sides: dict[str, ConversationSide]) -> dict[str, Any]:
+def side_receipts(side: ConversationSide) -> dict[str, Any]:
     return {
-        name: {"delivered_up_to": str(side.delivered_up_to), "read_up_to": str(side.read_up_to)}
-        for name, side in sides.items()
+        "delivered_up_to": str(side.delivered_up_to),
+        "read_up_to": str(side.read_up_to),
+        "delivered_position": side.delivered_position,
+        "read_position": side.read_position,
     }
+
+
+def receipts_view(sides: dict[str, ConversationSide]) -> dict[str, Any]:
+    return {name: side_receipts(side) for name, side in sides.items()}
+
+
+def visible_position(conversation: Conversation, side: str) -> int:
+    """The newest position ``side`` may see (customers never see internal notes)."""
+    return conversation.last_position if side == Side.ORG else conversation.last_public_position
 
 
 def conversation_view(
@@ -90,10 +103,21 @@ def conversation_view(
             else None
         ),
     }
+    view["last_position"] = visible_position(conversation, viewer_side)
+    view["follows_id"] = conversation.follows_id
+    if sides is not None and unread is None and viewer_side in sides:
+        unread = sides[viewer_side].unread
     if unread is not None:
         view["unread"] = unread
     if sides is not None:
         view["receipts"] = receipts_view(sides)
+    if conversation.platform_at is not None and viewer_side != Side.CUSTOMER:
+        view["platform"] = {
+            "at": conversation.platform_at.isoformat(),
+            "category": conversation.platform_category,
+            "reason": conversation.platform_reason,
+            "operator_ids": conversation.platform_operator_ids or [],
+        }
     if viewer_side == Side.ORG:
         view |= {
             "priority": conversation.priority,
@@ -106,6 +130,8 @@ def conversation_view(
             "resolved_at": conversation.resolved_at.isoformat()
             if conversation.resolved_at
             else None,
+            "category": conversation.category,
+            "resolution_note": conversation.resolution_note,
         }
     return view
 
@@ -117,20 +143,26 @@ def org_view(org: Organization, *, full: bool = False) -> dict[str, Any]:
         "name": org.name,
         "description": org.description,
         "category": org.category,
-        "domains": org.domains,
+        # Only the domains it proved are shown to anyone but its admins (docs/security.md):
+        # claiming "acme.example" proves nothing. ``is_verified`` is the directory's badge.
+        "domains": [d for d in org.domains if d in org.verified_domains],
+        "is_verified": bool(set(org.domains) & set(org.verified_domains)),
         "tags": org.tags,
         "languages": org.languages,
         "logo_url": org.logo_url,
         "settings": {
             k: v
             for k, v in org.settings.items()
-            if k in {"welcome_text", "theme_color", "offline_message", "business_hours"}
-        },
+            if k in {"welcome_text", "theme_color", "offline_message", "business_hours", "timezone"}
+        }
+        | {"prechat": Prechat.of(org.settings).as_dict()},  # the widget's form, resolved
         "plan": org.plan,
     }
     if full:
+        view["settings"]["embed_origins"] = org.settings.get("embed_origins", [])
         view["is_listed"] = org.is_listed
         view["created_at"] = org.created_at.isoformat()
+        view["claimed_domains"] = org.domains
     return view
 
 
@@ -143,6 +175,8 @@ def group_view(group: DispatchGroup) -> dict[str, Any]:
         "description": group.description,
         "policy": group.policy,
         "business_hours": group.business_hours,
+        "requeue_after_seconds": group.requeue_after_seconds,
+        "examples": group.examples,
         "is_default": group.is_default,
     }
 
@@ -154,6 +188,9 @@ def member_view(membership: Membership, user: User, group_ids: list[str]) -> dic
         "display_name": user.display_name,
         "role": membership.role,
         "availability": membership.availability,
+        "is_auto_away": membership.is_auto_away,
+        "restores_availability": membership.restores_availability,
+        "away_since": membership.away_since.isoformat() if membership.away_since else None,
         "capacity": membership.capacity,
         "is_active": membership.is_active,
         "group_ids": group_ids,
@@ -167,4 +204,5 @@ def user_view(user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "kind": user.kind,
         "plan": user.plan,
+        "email_verified": user.is_verified,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -21,6 +21,7 @@ class AccessClaims:
     user_id: str
     org_id: str | None
     session_id: str
+    expires_at: datetime
 
 
 class InvalidToken(Exception):
@@ -59,7 +60,14 @@ def read_access_token(secret: str, token: str) -> AccessClaims:
         raise InvalidToken("malformed claims")
     if org is not None and not isinstance(org, str):
         raise InvalidToken("malformed claims")
-    return AccessClaims(user_id=payload["sub"], org_id=org, session_id=payload["sid"])
+    if not isinstance(payload["exp"], int | float):
+        raise InvalidToken("malformed claims")
+    return AccessClaims(
+        user_id=payload["sub"],
+        org_id=org,
+        session_id=payload["sid"],
+        expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+    )
 
 
 def new_refresh_secret() -> str:

@@ -1,7 +1,17 @@
-"""Publishes committed events to Socket.IO rooms (in-process, or through Redis: redis_fanout)."""
+"""Publishes committed events to Socket.IO rooms (in-process, or across nodes: redis_fanout).
+
+Order: the events of one ``publish`` call, and of successive awaited calls, reach every
+recipient (on this node or another) in call order: each emit fixes its place
+synchronously, before its first await (redis_fanout.py queues the remote copy and
+schedules the local sends then). The committer's one after-commit task awaits each
+batch's ``publish`` before the next, so a conversation's events go out in commit order.
+Emits run one after another in the caller's task: a task per event cost more than the
+emit itself (docs/benchmarks.md).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +35,12 @@ class EventBus:
                 await self._sio.emit(
                     event.name, event.payload, to=list(event.rooms), skip_sid=event.skip_sid
                 )
-                EVENTS_PUBLISHED.labels(event.name).inc()
+                _published(event.name).inc()
             except Exception:  # a lost fan-out must not fail the (already stored) action
                 log.exception("event publish failed", event=event.name)
+
+
+@functools.cache
+def _published(name: str) -> Any:
+    """The counter child per event name, looked up once (``labels`` costs per call)."""
+    return EVENTS_PUBLISHED.labels(name)

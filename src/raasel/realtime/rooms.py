@@ -4,7 +4,9 @@
 - ``agent:{org}:{id}``     every console of one agent, in one organization;
 - ``group:{id}``           consoles of the agents in a dispatch group (queue, messages);
 - ``leads:{org}``          consoles of supervisors, admins and owners of an organization;
-- ``agents:{org}``         every console of an organization (presence).
+- ``agents:{org}``         every console of an organization (presence);
+- ``platform:operators``   every console of the node's operators (platform support):
+                           only conversations opened or escalated to the platform.
 """
 
 from __future__ import annotations
@@ -32,11 +34,24 @@ def agents_room(org_id: str) -> str:
     return f"agents:{org_id}"
 
 
+def operators_room() -> str:
+    return "platform:operators"
+
+
+def platform_rooms(conversation: Conversation) -> list[str]:
+    """The operators' consoles, once the conversation is opened or escalated to them
+    (they see what the customer sees: never internal notes)."""
+    return [operators_room()] if conversation.platform_at is not None else []
+
+
 def org_side_rooms(conversation: Conversation) -> list[str]:
-    """The consoles that may see a conversation: its group, the leads and its assignee."""
+    """The consoles that may see a conversation: its group (every console of the
+    organization when it has none: "Unassigned"), the leads and its assignee."""
     rooms = [leads_room(conversation.org_id)]
     if conversation.group_id:
         rooms.append(group_room(conversation.group_id))
+    elif conversation.kind == "support":
+        rooms.append(agents_room(conversation.org_id))
     if conversation.assignee_id:
         rooms.append(agent_room(conversation.org_id, conversation.assignee_id))
     return rooms
@@ -48,4 +63,6 @@ def customer_rooms(conversation: Conversation) -> list[str]:
 
 def conversation_rooms(conversation: Conversation, *, include_customer: bool = True) -> list[str]:
     rooms = org_side_rooms(conversation)
-    return rooms + customer_rooms(conversation) if include_customer else rooms
+    if not include_customer:
+        return rooms
+    return rooms + customer_rooms(conversation) + platform_rooms(conversation)

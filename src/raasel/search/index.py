@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from raasel.search import ranking, text
 from raasel.search.bm25 import Bm25Index
-from raasel.search.embedding import Embedder
+from raasel.search.embedding import Embedder, EmbeddingStack
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -70,10 +70,14 @@ class GroupEntry:
     name: str
     description: str
     is_default: bool
+    # Requests an admin wrote as examples (any language), embedded with the description.
+    examples: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
-        return f"{self.name}. {self.description}"
+        if not self.examples:
+            return f"{self.name}. {self.description}"
+        return f"{self.name}. {self.description} " + " ".join(self.examples)
 
     def phrases(self) -> list[str]:
         """The topics a description lists, one per phrase: "refunds", "double charges"."""
@@ -84,11 +88,13 @@ class GroupEntry:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A query prepared once: its terms and (with a model) its vector."""
+    """A query prepared once: its terms, its guessed language and its vectors."""
 
     raw: str
     words: list[str]
-    vector: FloatArray | None
+    vector: FloatArray | None  # the primary encoder's (organization search, reasons)
+    lang: str = "en"
+    vectors: dict[str, FloatArray] = field(default_factory=dict)  # by encoder key
     # Per-snapshot results computed once per query (cosines against every text).
     memo: dict[tuple[int, str], FloatArray] = field(default_factory=dict)
 
@@ -96,37 +102,53 @@ class Query:
 class IndexBuilder:
     """Builds snapshots; caches terms and vectors across them (thread-safe)."""
 
-    def __init__(self, embedder: Embedder | None, phrase_cache_size: int = 20_000) -> None:
-        self.embedder = embedder
+    def __init__(
+        self, embedder: EmbeddingStack | Embedder | None, phrase_cache_size: int = 4_000
+    ) -> None:
+        if embedder is not None and not isinstance(embedder, EmbeddingStack):
+            embedder = EmbeddingStack.of(embedder)
+        self.stack = embedder
+        self.embedder = embedder.primary if embedder is not None else None
+        self.primary_key = embedder.primary_key if embedder is not None else None
         self._lock = threading.Lock()  # builds (in a worker thread)
         self._phrase_lock = threading.Lock()  # phrase vectors (asked for by queries)
         self._vectors: dict[str, tuple[str, FloatArray]] = {}
         self._terms: dict[str, list[str]] = {}
-        self._phrases: OrderedDict[tuple[str, str], tuple[list[str], FloatArray]] = OrderedDict()
+        self._phrases: OrderedDict[tuple[str, str, str], tuple[list[str], FloatArray]] = (
+            OrderedDict()
+        )
         self._phrase_cache_size = phrase_cache_size
 
     def query(self, raw: str) -> Query:
-        vector = None
-        if self.embedder is not None and raw.strip():
-            vector = self.embedder.embed([raw])[0]
-        return Query(raw, text.query_words(raw), vector)
+        vectors: dict[str, FloatArray] = {}
+        if self.stack is not None and raw.strip():
+            vectors = {k: e.embed([raw])[0] for k, e in self.stack.encoders.items()}
+        vector = vectors.get(self.primary_key) if self.primary_key else None
+        return Query(raw, text.query_words(raw), vector, text.guess_language(raw), vectors)
 
     def build(self, orgs: Sequence[OrgEntry], groups: Sequence[GroupEntry]) -> DirectoryIndex:
         with self._lock:
             org_terms = [self._terms_of(o.text) for o in orgs]
             group_terms = [self._terms_of(g.text) for g in groups]
-            org_vectors = self._vectors_of([f"o:{o.id}" for o in orgs], [o.text for o in orgs])
-            group_vectors = self._vectors_of(
-                [f"g:{g.id}" for g in groups], [g.text for g in groups]
-            )
-            live = {f"o:{o.id}" for o in orgs} | {f"g:{g.id}" for g in groups}
+            encoded: dict[str, tuple[FloatArray, FloatArray]] = {}
+            for key, encoder in (self.stack.encoders if self.stack else {}).items():
+                org_keys = [f"{key}:o:{o.id}" for o in orgs]
+                group_keys = [f"{key}:g:{g.id}" for g in groups]
+                encoded[key] = (
+                    self._encode(encoder, org_keys, [o.text for o in orgs]),
+                    self._encode(encoder, group_keys, [g.text for g in groups]),
+                )
+            org_vectors, group_vectors = encoded.get(self.primary_key or "", (None, None))
+            keys = self.stack.encoders if self.stack else {}
+            live = {f"{k}:o:{o.id}" for o in orgs for k in keys}
+            live |= {f"{k}:g:{g.id}" for g in groups for k in keys}
             for key in [k for k in self._vectors if k not in live]:
                 del self._vectors[key]
             live_texts = {o.text for o in orgs} | {g.text for g in groups}
             for key in [k for k in self._terms if k not in live_texts]:
                 del self._terms[key]
         return DirectoryIndex(
-            self, orgs, groups, org_terms, group_terms, org_vectors, group_vectors
+            self, orgs, groups, org_terms, group_terms, org_vectors, group_vectors, encoded
         )
 
     def _terms_of(self, value: str) -> list[str]:
@@ -135,37 +157,44 @@ class IndexBuilder:
             found = self._terms[value] = text.terms(value)
         return found
 
-    def _vectors_of(self, keys: list[str], texts: list[str]) -> FloatArray | None:
-        if self.embedder is None:
-            return None
+    def _encode(self, encoder: Embedder, keys: list[str], texts: list[str]) -> FloatArray:
+        """Vectors of ``texts`` under ``encoder``; only texts new or changed are embedded."""
         missing = [
             i
             for i, (k, t) in enumerate(zip(keys, texts, strict=True))
             if self._vectors.get(k, ("", None))[0] != t
         ]
         if missing:
-            fresh = self.embedder.embed([texts[i] for i in missing])
+            fresh = encoder.embed([texts[i] for i in missing])
             for row, i in enumerate(missing):
                 self._vectors[keys[i]] = (texts[i], fresh[row])
         if not keys:
-            return np.zeros((0, self.embedder.dimensions), dtype=np.float32)
-        return np.stack([self._vectors[k][1] for k in keys]).astype(np.float32)
+            return np.zeros((0, encoder.dimensions), dtype=np.float32)
+        stacked = np.stack([self._vectors[k][1] for k in keys]).astype(np.float32)
+        for i, key in enumerate(keys):  # the cache keeps rows of the snapshot's matrix, not
+            self._vectors[key] = (texts[i], stacked[i])  # a second copy of every vector
+        return stacked
 
-    def phrases_of(self, group: GroupEntry) -> tuple[list[str], FloatArray | None]:
+    def phrases_of(
+        self, group: GroupEntry, encoder: str | None = None
+    ) -> tuple[list[str], FloatArray | None]:
         """A group's phrases and their vectors, embedded once per description (LRU)."""
-        return self.phrases_for([group])[0]
+        return self.phrases_for([group], encoder)[0]
 
     def phrases_for(
-        self, groups: Sequence[GroupEntry]
+        self, groups: Sequence[GroupEntry], encoder: str | None = None
     ) -> list[tuple[list[str], FloatArray | None]]:
-        """Phrases and vectors of several groups; the missing ones embedded in one batch."""
-        if self.embedder is None:
+        """Phrases and vectors of several groups under ``encoder`` (default: the primary);
+        the missing ones embedded in one batch."""
+        chosen = encoder or self.primary_key
+        model = self.stack.encoders.get(chosen) if self.stack and chosen else None
+        if model is None or chosen is None:
             return [(g.phrases(), None) for g in groups]
         with self._phrase_lock:
-            found: dict[tuple[str, str], tuple[list[str], FloatArray]] = {}
-            missing: dict[tuple[str, str], list[str]] = {}
+            found: dict[tuple[str, str, str], tuple[list[str], FloatArray]] = {}
+            missing: dict[tuple[str, str, str], list[str]] = {}
             for group in groups:
-                key = (group.id, group.text)
+                key = (chosen, group.id, group.text)
                 cached = self._phrases.get(key)
                 if cached is not None:
                     self._phrases.move_to_end(key)
@@ -174,7 +203,7 @@ class IndexBuilder:
                     missing[key] = group.phrases()
             if missing:
                 flat = [p for phrases in missing.values() for p in phrases]
-                vectors = self.embedder.embed(flat)
+                vectors = model.embed(flat)
                 start = 0
                 for key, phrases in missing.items():
                     entry = (phrases, vectors[start : start + len(phrases)])
@@ -184,7 +213,7 @@ class IndexBuilder:
                     self._phrases.popitem(last=False)
             answer: list[tuple[list[str], FloatArray | None]] = []
             for group in groups:
-                phrases, vectors_of = found[(group.id, group.text)]
+                phrases, vectors_of = found[(chosen, group.id, group.text)]
                 answer.append((phrases, vectors_of))
             return answer
 
@@ -201,8 +230,10 @@ class DirectoryIndex:
         group_terms: list[list[str]],
         org_vectors: FloatArray | None,
         group_vectors: FloatArray | None,
+        encoded: dict[str, tuple[FloatArray, FloatArray]] | None = None,
     ) -> None:
         self.builder = builder
+        encoded = dict(encoded or {})
         self.orgs = list(orgs)
         self.groups = list(groups)
         self.org_position = {o.id: i for i, o in enumerate(self.orgs)}
@@ -214,6 +245,7 @@ class DirectoryIndex:
             self.groups = [g for g, k in zip(self.groups, keep, strict=True) if k]
             group_terms = [t for t, k in zip(group_terms, keep, strict=True) if k]
             group_vectors = group_vectors[keep] if group_vectors is not None else None
+            encoded = {k: (o, g[keep]) for k, (o, g) in encoded.items()}
             self.group_org = self.group_org[keep]
         order = np.argsort(self.group_org, kind="stable")
         bounds = np.searchsorted(self.group_org[order], np.arange(len(self.orgs) + 1))
@@ -225,7 +257,15 @@ class DirectoryIndex:
         self.group_bm25 = Bm25Index(group_terms)
         self.org_vectors = org_vectors
         self.group_vectors = group_vectors
+        self.encoded = encoded  # every encoder's (organization, group) vectors
         self.is_listed = np.array([o.is_listed for o in self.orgs], dtype=np.bool_)
+        # Organization names by their first word, normalized once per snapshot: "is this
+        # request naming an organization?" must not normalize 10,000 names per query.
+        self.names_by_first_word: dict[str, list[str]] = {}
+        for org in self.orgs:
+            name = " ".join(text.normalize(org.name).split())
+            if name:
+                self.names_by_first_word.setdefault(name.split()[0], []).append(name)
         self.is_promoted = np.array([o.plan == "promoted" for o in self.orgs], dtype=np.bool_)
 
     @property

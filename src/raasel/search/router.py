@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from raasel.search import ranking, text
 from raasel.search.index import DirectoryIndex, GroupEntry, OrgEntry, Query, top_positions
+from raasel.search.scoring import router_scores
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -20,6 +21,15 @@ IntArray = npt.NDArray[np.int64]
 # filter without sharing a word. (Not the organization's profile: it holds identifiers,
 # slugs and domains, whose rare tokens dominate a static embedding.)
 SEMANTIC_MATCH = 0.75
+# Requests of this many words or more are needs, ranked by the router (``is_need``); the
+# organizations shown are those whose best group scores at least NEED_SHARE of the best
+# one's and above NEED_FLOOR (scores in standard deviations, ranking.py).
+NEED_WORDS = 3
+# Results explained in the encoder of the request's language (the first: the matching team);
+# the rest by the primary one. Cold USE phrase vectors cost ~8 ms per group (the bench).
+REASONED = 1
+NEED_SHARE = 0.5
+NEED_FLOOR = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,8 @@ class Routing:
     orgs: list[OrgHit]
     confidence: float
     is_confident: bool
+    # Why it did not route by itself (None when it did, or had nothing to offer).
+    not_routed_because: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +78,95 @@ class Filters:
 def route(
     index: DirectoryIndex, query: Query, *, org_id: str | None = None, limit: int = 3
 ) -> Routing:
-    """The best groups for a request: inside ``org_id``, or across every listed organization."""
+    """The best groups for a request: inside ``org_id``, or across every listed organization.
+
+    Scored by ``ranking.ROUTER_WEIGHTS`` (standardized features per candidate set, weights
+    by language); confident when the calibrated confidence reaches the threshold.
+    """
     if org_id is not None:
         position = index.org_position.get(org_id)
         if position is None:
             return Routing([], [], 0.0, False)
         candidates = index.groups_of(position)
-        rel, _ = index.group_relevance(query, candidates)
-        return _routing(index, query, candidates, rel, limit, with_orgs=False)
+        scores = router_scores(index, query, candidates, with_orgs=False)
+        return _decide(index, query, candidates, scores, limit, with_orgs=False)
     keep = Filters().mask(index)
     candidates = np.flatnonzero(keep[index.group_org])
-    rel = _global_group_scores(index, query, candidates)
-    return _routing(index, query, candidates, rel, limit, with_orgs=True)
+    scores = router_scores(index, query, candidates, with_orgs=True)
+    return _decide(index, query, candidates, scores, limit, with_orgs=True)
+
+
+def _decide(
+    index: DirectoryIndex,
+    query: Query,
+    candidates: IntArray,
+    scores: FloatArray,
+    limit: int,
+    *,
+    with_orgs: bool,
+) -> Routing:
+    """Ranks by s(g) (+ the promoted boost across organizations) and decides."""
+    if len(candidates) == 0 or (not query.words and not query.vectors):
+        return Routing([], [], 0.0, False)
+    orgs_of = index.group_org[candidates]
+    final = scores
+    if with_orgs:
+        boost = np.float32(ranking.ROUTER_PROMOTED_BOOST)
+        final = scores + boost * index.is_promoted[orgs_of].astype(np.float32)
+    order = top_positions(final, max(limit * 20, 2) if with_orgs else max(limit, 2))
+    best = float(final[order[0]])
+    second = float(final[order[1]]) if len(order) > 1 else best - 10.0
+
+    def confidence(local: int) -> float:
+        rival = second if local == order[0] else best
+        return round(ranking.margin_confidence(float(final[local]) - rival), 4)
+
+    index.builder.phrases_for([index.groups[int(candidates[i])] for i in order[:limit]])
+    hits = []
+    for rank, local in enumerate(order[:limit]):
+        group = index.groups[int(candidates[local])]
+        org = index.orgs[int(orgs_of[local])]
+        hits.append(
+            GroupHit(
+                org,
+                group,
+                round(float(scores[local]), 4),
+                confidence(int(local)),
+                explain(index, query, group, org, first=rank < REASONED),
+            )
+        )
+    org_hits: list[OrgHit] = []
+    if with_orgs:
+        seen: dict[int, OrgHit] = {}
+        for local in order:
+            position = int(orgs_of[local])
+            if position not in seen:
+                group = index.groups[int(candidates[local])]
+                shown = next((h.reason for h in hits if h.group.id == group.id), None)
+                seen[position] = OrgHit(
+                    index.orgs[position],
+                    round(float(scores[local]), 4),
+                    confidence(int(local)),
+                    shown or explain(index, query, group, index.orgs[position], first=False),
+                )
+            if len(seen) == limit:
+                break
+        org_hits = list(seen.values())
+    top = hits[0].confidence
+    # Standardized scores find a winner even in noise: a request with no content word
+    # ("hello?") is never routed on its own, whatever the margin.
+    is_confident = top >= ranking.ROUTER_AUTO_THRESHOLD and bool(query.words)
+    why = None
+    if not query.words:
+        why = "too little to go on: no word in the request says what it is about"
+    elif not is_confident:
+        runner_up = index.groups[int(candidates[order[1]])].name if len(order) > 1 else None
+        close = f"; {runner_up} is a close second" if runner_up else ""
+        why = (
+            f"not sure enough: {hits[0].group.name} at {top:.0%} confidence, auto-routing "
+            f"needs {ranking.ROUTER_AUTO_THRESHOLD:.0%}{close}"
+        )
+    return Routing(hits, org_hits, top, is_confident, why)
 
 
 def search_groups(
@@ -106,6 +195,8 @@ def search_orgs(index: DirectoryIndex, query: Query, filters: Filters, limit: in
         listed = [i for i in np.flatnonzero(keep)]
         listed.sort(key=lambda i: (not index.is_promoted[i], index.orgs[i].name.lower()))
         return [OrgHit(index.orgs[i], 0.0, 0.0, "") for i in listed[:limit]]
+    if is_need(index, query):
+        return _orgs_by_need(index, query, keep, limit)
     org_rel, _ = index.org_relevance(query)
     # Whole-description similarity is enough to rank organizations; phrases are for routing.
     group_rel, _ = index.group_relevance(query, refine=0)
@@ -136,6 +227,50 @@ def search_orgs(index: DirectoryIndex, query: Query, filters: Filters, limit: in
         hits.append(
             OrgHit(org, round(float(rel[position]), 4), round(conf_of[int(position)], 4), reason)
         )
+    return hits
+
+
+def is_need(index: DirectoryIndex, query: Query) -> bool:
+    """A request in a sentence ("I was charged twice"), not a name: three words or more
+    and no organization's name in it. Needs are ranked by the router."""
+    if len(query.raw.split()) < NEED_WORDS:
+        return False
+    words = text.normalize(query.raw).split()
+    raw = f" {' '.join(words)} "
+    return not any(
+        f" {name} " in raw
+        for word in set(words)
+        for name in index.names_by_first_word.get(word, ())
+    )
+
+
+def _orgs_by_need(
+    index: DirectoryIndex, query: Query, keep: npt.NDArray[np.bool_], limit: int
+) -> list[OrgHit]:
+    """Organizations ranked by their best group for the request (the router's score)."""
+    candidates = np.flatnonzero(keep[index.group_org])
+    if len(candidates) == 0:
+        return []
+    scores = router_scores(index, query, candidates, with_orgs=True)
+    every = np.full(len(index.groups), -np.inf, dtype=np.float32)
+    every[candidates] = scores
+    best = np.full(len(index.orgs), -np.inf, dtype=np.float32)
+    np.maximum.at(best, index.group_org, every)
+    boost = np.float32(ranking.ROUTER_PROMOTED_BOOST)
+    final = (best + boost * index.is_promoted.astype(np.float32)).astype(np.float32)
+    ranked = [int(i) for i in top_positions(final, limit) if np.isfinite(final[i])]
+    if not ranked:
+        return []
+    floor = max(float(final[ranked[0]]) * NEED_SHARE, NEED_FLOOR)
+    hits: list[OrgHit] = []
+    for position in ranked:
+        if final[position] < floor and hits:
+            break
+        groups = index.groups_of(position)
+        group = int(groups[np.argmax(every[groups])])
+        org = index.orgs[position]
+        reason = explain(index, query, index.groups[group], org, first=len(hits) < REASONED)
+        hits.append(OrgHit(org, round(float(best[position]), 4), 0.0, reason))
     return hits
 
 
@@ -196,7 +331,7 @@ def _routing(
     order = top_positions(final, limit * 20 if with_orgs else limit)
     index.builder.phrases_for([index.groups[int(candidates[i])] for i in order[:limit]])
     hits = []
-    for local in order[:limit]:
+    for rank, local in enumerate(order[:limit]):
         group = index.groups[int(candidates[local])]
         org = index.orgs[int(orgs_of[local])]
         hits.append(
@@ -205,7 +340,7 @@ def _routing(
                 group,
                 round(float(rel[local]), 4),
                 round(float(conf[local]), 4),
-                explain(index, query, group, org),
+                explain(index, query, group, org, first=rank < REASONED),
             )
         )
     org_hits: list[OrgHit] = []
@@ -221,7 +356,7 @@ def _routing(
                 index.orgs[position],
                 round(float(rel[local]), 4),
                 round(share, 4),
-                explain(index, query, group, index.orgs[position]),
+                explain(index, query, group, index.orgs[position], first=False),
             )
             if len(seen) == limit:
                 break
@@ -230,18 +365,22 @@ def _routing(
     return Routing(hits, org_hits, round(top, 4), top >= ranking.AUTO_ROUTE_THRESHOLD)
 
 
-def explain(index: DirectoryIndex, query: Query, group: GroupEntry, org: OrgEntry) -> str:
-    """A one-line reason a person can read: the group's topics closest to the request."""
-    phrases, vectors = index.builder.phrases_of(group)
+def explain(
+    index: DirectoryIndex, query: Query, group: GroupEntry, org: OrgEntry, *, first: bool = True
+) -> str:
+    """A one-line reason a person can read: the group's topics closest to the request, by
+    meaning under the encoder that serves the request's language for the ``first`` result
+    (USE phrase vectors cost ~1 ms each to embed the first time), the primary one after."""
+    encoder = _reason_encoder(index, query) if first else index.builder.primary_key
+    phrases, vectors = index.builder.phrases_of(group, encoder)
+    vector = query.vectors.get(encoder) if encoder else None
     words = set(query.words)
     scored: list[tuple[float, str]] = []
     for i, phrase in enumerate(phrases):
         shared = len(words & set(text.terms(phrase)))
-        closeness = (
-            float(vectors[i] @ query.vector)
-            if vectors is not None and query.vector is not None
-            else 0.0
-        )
+        closeness = 0.0
+        if vectors is not None and vector is not None:
+            closeness = float(vectors[i] @ vector)
         if shared or closeness > 0.3:
             scored.append((shared + closeness, phrase))
     scored.sort(key=lambda s: -s[0])
@@ -249,6 +388,13 @@ def explain(index: DirectoryIndex, query: Query, group: GroupEntry, org: OrgEntr
     if not topics:
         return f"no close match; {group.name} at {org.name}"
     return "matches: " + ", ".join(topics)
+
+
+def _reason_encoder(index: DirectoryIndex, query: Query) -> str | None:
+    """WordLlama (the primary) for English, USE for the other languages when present."""
+    if query.lang != "en" and "use" in query.vectors:
+        return "use"
+    return index.builder.primary_key
 
 
 def _short(phrase: str, limit: int = 48) -> str:

@@ -61,3 +61,35 @@ def terms(text: str) -> list[str]:
 def query_words(text: str, limit: int = 16) -> list[str]:
     """The distinct terms of a query (a repeated word does not count twice)."""
     return list(dict.fromkeys(terms(text)))[:limit]
+
+
+_FRENCH_WORDS = (
+    "je j jai suis est les des une mon ma mes pas ne vous nous pour avec sur dans pourquoi "
+    "comment quand mais c ça ca plus depuis fois été il elle on qu quoi"
+)
+_FRENCH = frozenset(_FRENCH_WORDS.split())
+_SPANISH_WORDS = (
+    "el la los las mi mis un una es no por para con que y se me lo del al cómo como cuando "
+    "pero muy está llegó quiero"
+)
+_SPANISH = frozenset(_SPANISH_WORDS.split())
+_EN_WORDS = (
+    "the my i is it to and a of for on in was me you your not can why how what with have "
+    "has did do dont cant"
+)
+_EN_FUNCTION_WORDS = frozenset(_EN_WORDS.split())
+
+
+def guess_language(text: str) -> str:
+    """``ar``, ``fr``, ``es`` or ``en``: Arabic script, else the most common function
+    words (ties and unknowns are English). It picks the router's weights, nothing else."""
+    if _ARABIC.search(text):
+        return "ar"
+    words = [w.strip("'") for w in re.split(r"[\s'\u2019.,!?;:]+", text.lower()) if w]
+    counts = {
+        "en": sum(w in _EN_FUNCTION_WORDS for w in words),
+        "fr": sum(w in _FRENCH for w in words) + 2 * bool(re.search(r"[éèêàùç]", text)),
+        "es": sum(w in _SPANISH for w in words) + 2 * bool(re.search(r"[ñ¿¡]|ó\b|í", text)),
+    }
+    best = max(counts, key=lambda k: (counts[k], k == "en"))
+    return best if counts[best] > 0 else "en"

@@ -3,17 +3,19 @@
 Each migration is a numbered list of steps; ``schema_version`` records the versions
 applied. Existence is checked through the driver's schema metadata, not with
 ``IF NOT EXISTS`` (which Cassandra 1.2 lacks), so a half-applied version can be
-rerun. Two nodes migrating at once may both create a table: ``AlreadyExists`` is
-taken as success.
+rerun. Two nodes migrating at once may both run a step: an error after which the step
+is found done (``AlreadyExists``, a table already dropped) is taken as success.
 
 Layout (docs/decisions.md, "Cassandra message store"):
 
-- ``messages``: partition ``(org_id, conversation_id, bucket)``, one week of one
-  conversation; clustered by the snowflake ``id`` descending, so the newest page is
-  the head of the partition. Times are ``bigint`` microseconds, exact like the SQL
-  store's (CQL ``timestamp`` keeps milliseconds).
-- ``message_client_ids``: ``(org, conversation, sender, client id) -> message id``,
-  one tiny partition per sent message, the idempotency lookup.
+- ``messages_by_position`` (version 2): partition ``(org_id, conversation_id, bucket)``
+  with ``bucket = position // BUCKET_SIZE``, clustered by ``position`` descending, so
+  the newest page (the read every opened conversation makes) is the head of the
+  partition; the message id is a plain column. Times are ``bigint`` microseconds,
+  exact like the SQL store's (CQL ``timestamp`` keeps milliseconds).
+- Version 1's ``messages`` (partitioned by week, clustered by id) is left in place,
+  unread: its rows have no positions and are not migrated. Its client-id lookup table
+  is dropped: the engine checks idempotency in the metadata database now.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cassandra import AlreadyExists
+from cassandra import AlreadyExists, InvalidRequest
 from cassandra.cluster import Cluster, Session
 
 from raasel.storage.cassandra_session import CassandraOptions, connect
@@ -40,6 +42,10 @@ class Step:
 
 def _has_table(name: str) -> Callable[[Any], bool]:
     return lambda keyspace: name in keyspace.tables
+
+
+def _lacks_table(name: str) -> Callable[[Any], bool]:
+    return lambda keyspace: name not in keyspace.tables
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             ),
         ),
     ),
+    Migration(
+        2,
+        "messages by (organization, conversation, bucket of positions); no client-id lookup",
+        (
+            Step(
+                "CREATE TABLE messages_by_position ("
+                " org_id text, conversation_id text, bucket int, position bigint, id bigint,"
+                " sender_id text, sender_side text, client_id text, kind text, body text,"
+                " attachment_id text, created_us bigint,"
+                " PRIMARY KEY ((org_id, conversation_id, bucket), position)"
+                ") WITH CLUSTERING ORDER BY (position DESC)",
+                _has_table("messages_by_position"),
+            ),
+            Step("DROP TABLE message_client_ids", _lacks_table("message_client_ids")),
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -102,6 +124,14 @@ def _run_ddl(session: Session, cql: str) -> None:
         session.execute(cql)
 
 
+def _run_step(cluster: Cluster, session: Session, keyspace: str, step: Step) -> None:
+    try:
+        session.execute(step.cql)
+    except (AlreadyExists, InvalidRequest):
+        if not step.is_done(_keyspace(cluster, keyspace)):  # not another node's doing
+            raise
+
+
 def applied_versions(session: Session, keyspace: str) -> set[int]:
     query = "SELECT version FROM {ks}.schema_version WHERE component = %s"
     rows = session.execute(query.replace("{ks}", keyspace), (COMPONENT,))
@@ -128,7 +158,7 @@ def upgrade_session(cluster: Cluster, session: Session, options: CassandraOption
         session.set_keyspace(name)
         for step in migration.steps:
             if not step.is_done(_keyspace(cluster, name)):
-                _run_ddl(session, step.cql)
+                _run_step(cluster, session, name, step)
         record = (
             "INSERT INTO {ks}.schema_version (component, version, description, applied_us)"
             " VALUES (%s, %s, %s, %s)"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -123,4 +125,45 @@ def execute(session: Session, statement: Any, params: Any = None) -> asyncio.Fut
         loop.call_soon_threadsafe(settle, None, error)
 
     response.add_callbacks(on_rows, on_error)
+    return done
+
+
+def execute_all(session: Session, requests: Sequence[tuple[Any, Any]]) -> asyncio.Future[None]:
+    """Run many writes at once; settle once, when the last has answered (the first error
+    wins). One wake-up of the loop instead of one per request: measured, the per-request
+    futures and wake-ups cost about as much CPU as the driver's own work."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    if not requests:
+        done.set_result(None)
+        return done
+    lock = threading.Lock()
+    left = len(requests)
+    errors: list[BaseException] = []
+
+    def settle() -> None:
+        if done.done():
+            return
+        if errors:
+            done.set_exception(errors[0])
+        else:
+            done.set_result(None)
+
+    def answered(error: BaseException | None) -> None:
+        nonlocal left
+        with lock:
+            if error is not None:
+                errors.append(error)
+            left -= 1
+            last = left == 0
+        if last:
+            loop.call_soon_threadsafe(settle)
+
+    for statement, params in requests:
+        try:
+            response = session.execute_async(statement, params)
+        except Exception as exc:  # refused before it was sent (no host, say)
+            answered(exc)
+            continue
+        response.add_callbacks(lambda _rows: answered(None), answered)
     return done

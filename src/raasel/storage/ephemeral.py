@@ -1,22 +1,45 @@
-"""Ephemeral state: rate-limit counters, connection presence, assignment rotation.
+"""Ephemeral state: rate-limit logs, connection presence, assignment rotation.
 
 Losing it loses nothing that matters (the store is the truth), so it lives in memory
 on one node and in Redis when several nodes share it (``redis_ephemeral.py``).
+
+Rate limits are sliding-window logs (docs/decisions.md, "Rate limits: a sliding-window
+log"): a key keeps the times of its last ``count`` admitted events, and an event is
+admitted when fewer than ``count`` fall in the last ``window_seconds``, whatever the
+clock's phase. Refused events are not recorded. Token buckets (``take``, lib/rates.py) allow a large
+burst with a slower refill (new widget chats from one address).
 """
 
 from __future__ import annotations
 
 import abc
+import math
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Callable
 
-from raasel.lib.rates import Rate
+from raasel.lib.rates import Bucket, BucketState, Rate, take_token
+
+Clock = Callable[[], float]
+# Past this many keys, drop the logs that have fully expired instead of growing forever.
+MAX_RATE_KEYS = 100_000
+
+
+def retry_after(oldest: float, window_seconds: float, now: float) -> int:
+    """Whole seconds until the oldest admitted event leaves the window (at least 1)."""
+    return max(1, math.ceil(oldest + window_seconds - now))
 
 
 class EphemeralState(abc.ABC):
     @abc.abstractmethod
-    async def hit(self, key: str, rate: Rate) -> int:
-        """Count one event under ``key``; return 0 if allowed, else seconds to wait."""
+    async def hit(self, key: str, rate: Rate, *, record: bool = True) -> int:
+        """Admit one event under ``key`` if fewer than ``rate.count`` were admitted in the
+        last ``rate.window_seconds``: return 0, else the seconds until one is allowed.
+        ``record=False`` only asks (nothing is logged): "would one be admitted now?"."""
+
+    @abc.abstractmethod
+    async def take(self, key: str, bucket: Bucket) -> int:
+        """Take one token from ``key``'s bucket: 0, or the seconds until one is there."""
 
     @abc.abstractmethod
     async def connection_opened(self, user_id: str) -> int:
@@ -47,25 +70,44 @@ class EphemeralState(abc.ABC):
 
 
 class MemoryEphemeralState(EphemeralState):
-    """One node's in-process state."""
+    """One node's in-process state; ``clock`` (seconds) is injectable for tests."""
 
-    def __init__(self) -> None:
-        self._windows: dict[str, tuple[int, int]] = {}
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        # key -> (when its newest event leaves the window, times of its admitted events)
+        self._logs: dict[str, tuple[float, deque[float]]] = {}
+        self._prune_at = MAX_RATE_KEYS
+        self._buckets: dict[str, tuple[float, BucketState]] = {}  # key -> (full at, state)
+        self._buckets_prune_at = MAX_RATE_KEYS
         self._connections: defaultdict[str, int] = defaultdict(int)
         self._rotation: dict[str, str] = {}
 
-    async def hit(self, key: str, rate: Rate) -> int:
-        now = int(time.monotonic())
-        window = now // rate.window_seconds
-        start, count = self._windows.get(key, (window, 0))
-        if start != window:
-            start, count = window, 0
-        if count >= rate.count:
-            return max(1, (window + 1) * rate.window_seconds - now)
-        self._windows[key] = (start, count + 1)
-        if len(self._windows) > 100_000:  # drop stale windows instead of growing forever
-            self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+    async def hit(self, key: str, rate: Rate, *, record: bool = True) -> int:
+        now = self._clock()
+        _, log = self._logs.get(key) or (now, deque[float]())
+        while log and log[0] <= now - rate.window_seconds:
+            log.popleft()
+        if len(log) >= rate.count:
+            return retry_after(log[0] if log else now, rate.window_seconds, now)
+        if not record:
+            return 0
+        log.append(now)
+        self._logs[key] = (now + rate.window_seconds, log)
+        if len(self._logs) > self._prune_at:
+            self._logs = {k: v for k, v in self._logs.items() if v[0] > now}
+            self._prune_at = max(MAX_RATE_KEYS, 2 * len(self._logs))  # amortized O(1) a hit
         return 0
+
+    async def take(self, key: str, bucket: Bucket) -> int:
+        now = self._clock()
+        held = self._buckets.get(key)
+        state, wait = take_token(held[1] if held else None, bucket, now)
+        full_at = state.at + (bucket.burst - state.tokens) / bucket.per_second
+        self._buckets[key] = (full_at, state)
+        if len(self._buckets) > self._buckets_prune_at:  # a full bucket is no bucket
+            self._buckets = {k: v for k, v in self._buckets.items() if v[0] > now}
+            self._buckets_prune_at = max(MAX_RATE_KEYS, 2 * len(self._buckets))
+        return wait
 
     async def connection_opened(self, user_id: str) -> int:
         self._connections[user_id] += 1

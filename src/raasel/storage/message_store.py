@@ -1,39 +1,40 @@
 """The message-store interface, and the partition walk every back end shares.
 
-Messages live in partitions keyed by (organization, conversation, time bucket) and
-are clustered by id, the layout Cassandra needs (docs/decisions.md, "Message
-partitions"). A back end only implements single-partition range reads and an
-idempotent append; walking buckets for history and resync is done here, once.
+Messages live in partitions keyed by (organization, conversation, bucket of positions)
+and are clustered by position, the layout Cassandra needs (docs/decisions.md, "Message
+partitions"). Positions are dense (1, 2, 3... per conversation, assigned by the engine
+inside the unit that stores the message), so a bucket of ``BUCKET_SIZE`` positions is
+never empty below the conversation's last position and no read walks empty buckets.
+
+A back end implements an idempotent batch write (an upsert keyed by position) and
+single-partition range reads. It knows nothing of the metadata database: the engine
+decides positions and idempotency (docs/architecture.md, "The life of one message").
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
 
-from raasel.lib.ids import id_to_ms
+from raasel.storage.tenancy import CrossTenant, ReadScope
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
+#: The store's own reads (its contract tests, tools): the owner's, across tenants.
+STORE_OWN_READ = CrossTenant("the message store's own reads")
 
-    from raasel.storage.database import Database
-
-T = TypeVar("T")
-
-BUCKET_MS = 7 * 24 * 3600 * 1000  # one week per partition; see docs/decisions.md
+BUCKET_SIZE = 1024  # positions per partition; see docs/decisions.md
 
 
-def bucket_of(message_id: int) -> int:
-    return id_to_ms(message_id) // BUCKET_MS
+def bucket_of(position: int) -> int:
+    return position // BUCKET_SIZE
 
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
     org_id: str
     conversation_id: str
+    position: int
     id: int
     sender_id: str
     sender_side: str
@@ -45,32 +46,20 @@ class StoredMessage:
 
     @property
     def bucket(self) -> int:
-        return bucket_of(self.id)
-
-
-@dataclass(frozen=True, slots=True)
-class Partition:
-    """Where a conversation's messages live, and the oldest bucket they may be in."""
-
-    org_id: str
-    conversation_id: str
-    first_message_id: int
+        return bucket_of(self.position)
 
 
 class MessageStore(abc.ABC):
-    """Durable, idempotent message storage partitioned by organization."""
+    """Durable message storage partitioned by organization and conversation."""
+
+    #: True when the messages live in the metadata database itself (the SQL store): the
+    #: engine then inserts them in the unit's own transaction instead of an outbox.
+    shares_metadata_transaction: bool = False
 
     @abc.abstractmethod
-    async def append(self, message: StoredMessage) -> tuple[StoredMessage, bool]:
-        """Store ``message`` durably unless its sender already sent that client id.
-
-        Returns the stored message (the earlier one on a retry) and whether it is new.
-        """
-
-    @abc.abstractmethod
-    async def find_by_client_id(
-        self, org_id: str, conversation_id: str, sender_id: str, client_id: str
-    ) -> StoredMessage | None: ...
+    async def write(self, messages: Sequence[StoredMessage]) -> None:
+        """Store ``messages`` durably; writing a position again with the same message is a
+        no-op (the outbox may copy a message twice after a crash)."""
 
     @abc.abstractmethod
     async def read_bucket(
@@ -79,97 +68,92 @@ class MessageStore(abc.ABC):
         conversation_id: str,
         bucket: int,
         *,
-        after_id: int | None,
-        before_id: int | None,
+        after: int,
+        before: int,
         limit: int,
         newest_first: bool,
+        scope: ReadScope = STORE_OWN_READ,
     ) -> list[StoredMessage]:
-        """Messages of one partition strictly between the bounds, in id order."""
+        """Messages of one partition with ``after < position < before``, in position order.
+
+        ``scope``: whose rows the read may see, where the back end enforces it (SQL on
+        PostgreSQL: row-level security, storage/tenancy.py); Cassandra has no such wall."""
+
+    async def check(self) -> None:
+        """Raise if the store cannot serve (``/readyz``)."""
+        return None
 
     async def close(self) -> None:
         """Release connections (back ends with their own pools override this)."""
         return None
 
-    async def append_and_record(
-        self,
-        message: StoredMessage,
-        metadata: Database,
-        record: Callable[[AsyncConnection, StoredMessage], Awaitable[T]],
-    ) -> tuple[StoredMessage, T | None]:
-        """Append, then run ``record`` (the conversation's summary) in a metadata transaction.
-
-        ``record`` runs only for a new message, so a retry changes nothing. A back end that
-        shares the metadata database overrides this to do both in one commit.
-        """
-        stored, created = await self.append(message)
-        if not created:
-            return stored, None
-        return stored, await metadata.write(lambda conn: record(conn, stored))
-
     async def history(
         self,
-        partition: Partition,
+        org_id: str,
+        conversation_id: str,
         *,
-        before_id: int | None,
-        newest_id: int,
+        before: int,
         limit: int,
         include_notes: bool,
+        scope: ReadScope = STORE_OWN_READ,
     ) -> list[StoredMessage]:
-        """Up to ``limit`` messages older than ``before_id``, newest first.
+        """Up to ``limit`` messages below position ``before``, newest first.
 
-        Walks buckets backwards from the cursor and stops at the conversation's first
-        bucket, so a page costs the same however long the history is.
+        Reads the bucket of ``before - 1`` and older ones only while the page is short
+        (a bucket holds ``BUCKET_SIZE`` positions; only notes filtered out for customers
+        make a second read necessary).
         """
-        upper = before_id if before_id is not None else newest_id + 1
         found: list[StoredMessage] = []
-        bucket = bucket_of(upper - 1) if upper > 0 else 0
-        floor = bucket_of(partition.first_message_id)
-        while bucket >= floor and len(found) < limit:
+        upper = before
+        bucket = bucket_of(max(upper - 1, 0))
+        while bucket >= 0 and upper > 1 and len(found) < limit:
             wanted = limit - len(found)
             batch = await self.read_bucket(
-                partition.org_id,
-                partition.conversation_id,
+                org_id,
+                conversation_id,
                 bucket,
-                after_id=None,
-                before_id=upper,
+                after=0,
+                before=upper,
                 limit=wanted,
                 newest_first=True,
+                scope=scope,
             )
             if batch:
-                upper = batch[-1].id
+                upper = batch[-1].position
                 found.extend(m for m in batch if include_notes or m.kind != "note")
-            if len(batch) < wanted:  # this partition is exhausted below the cursor
+            if len(batch) < wanted:
                 bucket -= 1
+                upper = min(upper, (bucket + 1) * BUCKET_SIZE)
         return found
 
     async def after(
         self,
-        partition: Partition,
+        org_id: str,
+        conversation_id: str,
         *,
-        after_id: int,
-        newest_id: int,
+        after: int,
+        up_to: int,
         limit: int,
         include_notes: bool,
+        scope: ReadScope = STORE_OWN_READ,
     ) -> list[StoredMessage]:
-        """Up to ``limit`` messages newer than ``after_id``, oldest first (for resync)."""
-        lower = max(after_id, partition.first_message_id - 1)
+        """Up to ``limit`` messages with ``after < position <= up_to``, oldest first."""
         found: list[StoredMessage] = []
-        bucket = bucket_of(max(lower, partition.first_message_id))
-        last = bucket_of(newest_id)
-        while bucket <= last and len(found) < limit:
+        lower = max(after, 0)
+        while lower < up_to and len(found) < limit:
+            bucket = bucket_of(lower + 1)
             wanted = limit - len(found)
             batch = await self.read_bucket(
-                partition.org_id,
-                partition.conversation_id,
+                org_id,
+                conversation_id,
                 bucket,
-                after_id=lower,
-                before_id=None,
+                after=lower,
+                before=up_to + 1,
                 limit=wanted,
                 newest_first=False,
+                scope=scope,
             )
-            if batch:
-                lower = batch[-1].id
-                found.extend(m for m in batch if include_notes or m.kind != "note")
-            if len(batch) < wanted:
-                bucket += 1
+            found.extend(m for m in batch if include_notes or m.kind != "note")
+            exhausted = len(batch) < wanted  # nothing more in this bucket
+            lower = (bucket + 1) * BUCKET_SIZE - 1 if exhausted else batch[-1].position
         return found

@@ -1,12 +1,15 @@
 """Ephemeral state in Redis, shared by every node (``RAASEL_REDIS_URL``).
 
-- Rate-limit windows: one counter per key and window, checked and incremented by one
-  Lua script (atomic), expiring with the window.
+- Rate limits: a sliding-window log per key (a sorted set of admitted events scored by
+  time, ``ephemeral.py`` has the same rule in memory), trimmed, checked and appended by
+  one Lua script (atomic across nodes) on Redis's clock, expiring with the window.
 - Connection presence: each node is the truth for its own sockets. It keeps its counts in
   memory and mirrors them into a hash of its own, ``presence:node:{incarnation}``, whose
   expiry a heartbeat keeps pushing back. A node that dies stops beating, so its
   connections vanish after ``presence_ttl`` seconds; a Redis that restarts empty is
   refilled by the next heartbeat. A sorted set lists the live incarnations by deadline.
+- Token buckets: a hash per key (tokens, time), refilled and taken by one Lua script,
+  expiring once it would be full again.
 - Rotation pointers: one key per group, kept for a day.
 
 When Redis does not answer, every call falls back to this node's own view (its
@@ -29,8 +32,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from raasel.lib.rates import Rate
-from raasel.storage.ephemeral import EphemeralState, MemoryEphemeralState
+from raasel.lib.rates import Bucket, Rate
+from raasel.storage.ephemeral import Clock, EphemeralState, MemoryEphemeralState
 
 log = structlog.get_logger(__name__)
 
@@ -39,22 +42,58 @@ ROTATION_TTL_SECONDS = 24 * 3600
 # outage costs one timeout per second rather than one per call.
 RETRY_AFTER_FAILURE_SECONDS = 1.0
 
-# KEYS[1] counter. ARGV: limit, window seconds. Returns 0 (counted) or seconds to wait.
+# KEYS[1] the key's log. ARGV: limit, window ms, a unique member, now in ms ("" for Redis's
+# own clock, the same for every node), "1" to log an admitted event ("0": only ask).
+# Returns 0 (admitted, and logged if asked) or seconds to wait.
 _HIT = """
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count >= tonumber(ARGV[1]) then
-  local ttl = redis.call('TTL', KEYS[1])
-  if ttl < 0 then
-    redis.call('EXPIRE', KEYS[1], ARGV[2])
-    ttl = tonumber(ARGV[2])
-  end
-  if ttl < 1 then ttl = 1 end
-  return ttl
+local now = tonumber(ARGV[4])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-if redis.call('INCR', KEYS[1]) == 1 then
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+  local wait = math.ceil(((tonumber(oldest) or now) + window - now) / 1000)
+  if wait < 1 then wait = 1 end
+  return wait
 end
+if ARGV[5] == '0' then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
 return 0
+"""
+
+# KEYS[1] the bucket (a hash: tokens, at ms). ARGV: burst, tokens per second, now in ms
+# ("" for Redis's clock). The same rule as lib/rates.py's take_token. Returns 0 (taken)
+# or seconds to wait.
+_TAKE = """
+local now = tonumber(ARGV[3])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local burst, per_second = tonumber(ARGV[1]), tonumber(ARGV[2])
+local held = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(held[1]), tonumber(held[2])
+if not tokens or not at then
+  tokens, at = burst, now
+elseif now > at then
+  tokens = math.min(burst, tokens + (now - at) / 1000 * per_second)
+  at = now
+end
+local wait = 0
+if tokens >= 1 - 1e-9 then
+  tokens = math.max(tokens - 1, 0)
+else
+  wait = math.max(1, math.ceil((1 - tokens) / per_second - 1e-9))
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', at)
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / per_second * 1000) + 1000)
+return wait
 """
 
 # Shared by the presence scripts: the clock, and the live incarnations (expired ones pruned).
@@ -125,7 +164,9 @@ class RedisEphemeralState(EphemeralState):
         prefix: str = "raasel:",
         presence_ttl: float = 30.0,
         timeout: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock`` (seconds) replaces Redis's own clock for rate limits, for tests."""
         # A blocking pool: under a burst, commands wait (up to ``timeout``) for one of
         # the connections instead of failing with MaxConnectionsError (seen in the
         # two-node benchmark with the default pool).
@@ -148,9 +189,11 @@ class RedisEphemeralState(EphemeralState):
         self._lock = asyncio.Lock()
         self._heartbeat: asyncio.Task[None] | None = None
         self._is_registered = False  # has this node written presence (and so beats)?
-        self._fallback = MemoryEphemeralState()
+        self._clock = clock
+        self._fallback = MemoryEphemeralState(clock or time.monotonic)
         self._down_until = 0.0
         self._hit = self._redis.register_script(_HIT)
+        self._take = self._redis.register_script(_TAKE)
         self._set_count = self._redis.register_script(_SET_COUNT)
         self._connected = self._redis.register_script(_CONNECTED)
         self._beat = self._redis.register_script(_HEARTBEAT)
@@ -174,16 +217,37 @@ class RedisEphemeralState(EphemeralState):
 
     # -- rate limits ----------------------------------------------------------------------
 
-    async def hit(self, key: str, rate: Rate) -> int:
+    async def hit(self, key: str, rate: Rate, *, record: bool = True) -> int:
         if not self._is_down():
             try:
+                now_ms = "" if self._clock is None else int(self._clock() * 1000)
                 wait = await self._hit(
-                    keys=[f"{self._prefix}rate:{key}"], args=[rate.count, rate.window_seconds]
+                    keys=[f"{self._prefix}rate-log:{key}"],  # not "rate:": those were counters
+                    args=[
+                        rate.count,
+                        rate.window_seconds * 1000,
+                        uuid.uuid4().hex,
+                        now_ms,
+                        "1" if record else "0",
+                    ],
                 )
                 return int(wait)
             except (RedisError, OSError) as exc:
                 self._failed("hit", exc)
-        return await self._fallback.hit(key, rate)
+        return await self._fallback.hit(key, rate, record=record)
+
+    async def take(self, key: str, bucket: Bucket) -> int:
+        if not self._is_down():
+            try:
+                now_ms = "" if self._clock is None else int(self._clock() * 1000)
+                wait = await self._take(
+                    keys=[f"{self._prefix}bucket:{key}"],
+                    args=[bucket.burst, repr(bucket.per_second), now_ms],
+                )
+                return int(wait)
+            except (RedisError, OSError) as exc:
+                self._failed("take", exc)
+        return await self._fallback.take(key, bucket)
 
     # -- presence -------------------------------------------------------------------------
 

@@ -8,12 +8,19 @@ so they run inline here; only what can block goes to the connection's thread: CO
 (the fsync) and BEGIN IMMEDIATE (waits for another process's write lock).
 
 Used through SQLAlchemy's aiosqlite dialect via ``async_creator``; the sqlite3 connection
-is opened with ``check_same_thread=False`` and is never used by two threads at once
-(SQLAlchemy awaits each call before the next).
+is opened with ``check_same_thread=False`` and is never used by two threads at once. The
+caller awaiting each call before the next is not enough: a task cancelled while its COMMIT
+runs on the worker stops waiting, but the COMMIT goes on, and SQLAlchemy then rolls back
+and closes the connection (the committer's shutdown, a request whose client went away).
+Run inline, that rollback met the running COMMIT inside sqlite3 and crashed the process
+(a segmentation fault in CI). So while any call is on the worker thread, every further call
+goes to the worker as well, behind it in its queue (tests/storage/test_sqlite_inline.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -38,10 +45,42 @@ def _may_block(connection: sqlite3.Connection | None, fn: Any, args: tuple[Any, 
 
 
 class InlineSqliteConnection(aiosqlite.Connection):
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        # Calls handed to the worker thread and not yet finished there (whether or not
+        # anybody still awaits them); only read and written on the loop's thread.
+        self._on_worker = 0
+
+    def sqlite3_connection(self) -> sqlite3.Connection:
+        """The underlying connection, for the committer's bulk writes inside its
+        transaction (storage/sqlite_bulk.py); only ever used on the loop's thread,
+        never while a call runs on the worker."""
+        assert self._connection is not None
+        assert self._on_worker == 0, "sqlite3 connection used while the worker runs a call"
+        return self._connection
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if not self._running or self._connection is None or _may_block(self._connection, fn, args):
+        if not self._running or self._connection is None:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        if self._on_worker or _may_block(self._connection, fn, args):
+            return await self._on_worker_thread(fn, *args, **kwargs)
         return fn(*args, **kwargs)
+
+    async def _on_worker_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+
+        def finished() -> None:
+            self._on_worker -= 1
+
+        def call() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:  # counted down on the loop's thread, after the call left sqlite3
+                with contextlib.suppress(RuntimeError):  # the loop is already closed
+                    loop.call_soon_threadsafe(finished)
+
+        self._on_worker += 1  # queued at once below: no await between the check and here
+        return await super()._execute(call)  # type: ignore[no-untyped-call]
 
 
 def inline_creator(path: Path | str) -> Callable[[], InlineSqliteConnection]:

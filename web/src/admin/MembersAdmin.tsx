@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { describeError, type Api } from "../lib/api";
 import type { Group, Member, Org } from "../lib/types";
 import { ErrorNote, Field } from "../components/common";
@@ -14,19 +14,52 @@ interface Props {
   onChanged: () => Promise<void>;
 }
 
+interface Invitation {
+  id: string;
+  email: string;
+  display_name: string;
+  role: string;
+  expires_at: string;
+}
+
 export function MembersAdmin({ api, org, groups, members, myRole, onChanged }: Props) {
   const roles = myRole === "owner" ? ROLES : ROLES.slice(0, 2);
-  const empty = { email: "", display_name: "", password: "", role: "agent", capacity: 5, group_ids: [] as string[] };
+  const empty = { email: "", display_name: "", role: "agent", capacity: 5, group_ids: [] as string[] };
   const [draft, setDraft] = useState(empty);
   const [error, setError] = useState<string | null>(null);
+  const [sent, setSent] = useState<string | null>(null);
+  const [pending, setPending] = useState<Invitation[]>([]);
 
-  const create = async (e: FormEvent) => {
+  const loadPending = useCallback(async () => {
+    try {
+      setPending(await api.get<Invitation[]>(`/orgs/${org.id}/invitations`));
+    } catch {
+      setPending([]); // supervisors and agents do not see invitations
+    }
+  }, [api, org.id]);
+  useEffect(() => {
+    void loadPending();
+  }, [loadPending]);
+
+  // People join by accepting a mailed invitation: nobody's account is attached, and no
+  // password is chosen for them.
+  const invite = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
+    setSent(null);
     try {
-      await api.post(`/orgs/${org.id}/members`, { ...draft, password: draft.password || undefined });
+      await api.post(`/orgs/${org.id}/invitations`, draft);
+      setSent(`Invitation sent to ${draft.email}.`);
       setDraft(empty);
-      await onChanged();
+      await Promise.all([loadPending(), onChanged()]);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+  const withdraw = async (invitation: Invitation) => {
+    try {
+      await api.request("DELETE", `/orgs/${org.id}/invitations/${invitation.id}`);
+      await loadPending();
     } catch (err) {
       setError(describeError(err));
     }
@@ -36,7 +69,7 @@ export function MembersAdmin({ api, org, groups, members, myRole, onChanged }: P
     <section className="stack">
       <h2>Agents</h2>
       <div className="table-wrap">
-        <table>
+        <table className="members-table">
           <caption className="visually-hidden">Members of {org.name}</caption>
           <thead>
             <tr>
@@ -57,17 +90,30 @@ export function MembersAdmin({ api, org, groups, members, myRole, onChanged }: P
           </tbody>
         </table>
       </div>
-      <form className="card stack" onSubmit={create}>
-        <h3>Add an agent</h3>
+      {pending.length > 0 && (
+        <div className="card stack">
+          <h3>Invited</h3>
+          <ul className="plain" aria-label="Pending invitations">
+            {pending.map((i) => (
+              <li key={i.id}>
+                {i.display_name} <small className="muted">{i.email}</small> · {i.role}{" "}
+                <button type="button" className="secondary small-button" onClick={() => void withdraw(i)} aria-label={`Withdraw the invitation of ${i.email}`}>
+                  Withdraw
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <form className="card stack" onSubmit={invite}>
+        <h3>Invite an agent</h3>
+        <p className="small muted">They get a link by mail and join once they accept it, with their own password.</p>
         <div className="grid2">
           <Field label="Name">
             <input value={draft.display_name} onChange={(e) => setDraft({ ...draft, display_name: e.target.value })} required maxLength={120} />
           </Field>
           <Field label="Email">
             <input type="email" value={draft.email} onChange={(e) => setDraft({ ...draft, email: e.target.value })} required />
-          </Field>
-          <Field label="Initial password" hint="Leave empty to add an existing account">
-            <input type="password" value={draft.password} onChange={(e) => setDraft({ ...draft, password: e.target.value })} minLength={8} autoComplete="new-password" />
           </Field>
           <Field label="Role">
             <select value={draft.role} onChange={(e) => setDraft({ ...draft, role: e.target.value })}>
@@ -96,8 +142,13 @@ export function MembersAdmin({ api, org, groups, members, myRole, onChanged }: P
           ))}
         </fieldset>
         <ErrorNote error={error} />
+        {sent && (
+          <p className="notice" role="status">
+            {sent}
+          </p>
+        )}
         <button type="submit" className="primary">
-          Add agent
+          Send invitation
         </button>
       </form>
     </section>
@@ -123,7 +174,7 @@ function MemberRow({ api, org, member, groups, roles, onChanged }: { api: Api; o
     <tr className={member.is_active ? "" : "inactive"}>
       <th scope="row">
         {who}
-        <small className="muted">{member.email}</small>
+        <small className="muted email">{member.email && <Email address={member.email} />}</small>
         {error && (
           <small className="error-text" role="alert">
             {error}
@@ -161,5 +212,20 @@ function MemberRow({ api, org, member, groups, roles, onChanged }: { api: Api; o
         </button>
       </td>
     </tr>
+  );
+}
+
+/** An address that wraps at its @ and dots on a narrow screen, never inside a word. */
+function Email({ address }: { address: string }) {
+  const parts = address.split(/(?=[@.])/);
+  return (
+    <>
+      {parts.map((part, i) => (
+        <span key={i}>
+          {i > 0 && <wbr />}
+          {part}
+        </span>
+      ))}
+    </>
   );
 }

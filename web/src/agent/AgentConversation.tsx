@@ -1,34 +1,48 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { describeError, type Api } from "../lib/api";
-import type { Live } from "../lib/live";
+import type { ChatSession } from "../core/session";
 import type { Group, Member } from "../lib/types";
 import { useConversation } from "../hooks/useConversation";
-import { Composer } from "../components/Composer";
+import { AgentComposer } from "./AgentComposer";
+import { ConversationLabels } from "./ConversationLabels";
+import { Linkified } from "./links";
+import type { Canned, InboxConversation, Label } from "./inboxApi";
 import { ErrorNote, TypingLine } from "../components/common";
 import { MessageList } from "../components/MessageList";
 import { STATUS_LABEL } from "../lib/format";
 import { CustomerPanel } from "./CustomerPanel";
+import { TicketFields } from "./TicketFields";
+import { ChannelBar } from "./ChannelBar";
 
 interface Props {
   api: Api;
-  live: Live | null;
+  session: ChatSession | null;
   conversationId: string;
   me: string;
   members: Member[];
   groups: Group[];
   onClaim: () => Promise<void>;
-  onChanged: () => void;
   onOpen: (id: string) => void;
   onBack: () => void;
+  labels: Label[];
+  canned: Canned[];
+  orgName: string;
+  myName: string;
+  composerRef: React.RefObject<HTMLTextAreaElement | null>;
+  mode: "text" | "note";
+  onMode: (mode: "text" | "note") => void;
 }
 
-export function AgentConversation({ api, live, conversationId, me, members, groups, onClaim, onChanged, onOpen, onBack }: Props) {
-  const state = useConversation(api, live, conversationId, "org");
+const renderText = (text: string) => <Linkified text={text} />;
+
+export function AgentConversation({ api, session, conversationId, me, members, groups, onClaim, onOpen, onBack, labels, canned, orgName, myName, composerRef, mode, onMode: setMode }: Props) {
+  const state = useConversation(api, session, conversationId);
+  const isLead = ["owner", "admin", "supervisor"].includes(members.find((m) => m.user_id === me)?.role ?? "");
   const loadAttachment = useCallback((id: string) => api.blob(`/attachments/${id}`), [api]);
-  const c = state.conversation;
-  const [mode, setMode] = useState<"text" | "note">("text");
+  const c = state.conversation as InboxConversation | null;
   const [transferTo, setTransferTo] = useState("");
   const [actionError, setActionError] = useState<string | null>(null);
+  const [resolutionNote, setResolutionNote] = useState("");
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => heading.current?.focus(), [conversationId]);
@@ -41,7 +55,6 @@ export function AgentConversation({ api, live, conversationId, me, members, grou
     try {
       await api.post(`/conversations/${conversationId}/${path}`, body);
       await state.refresh();
-      onChanged();
     } catch (e) {
       setActionError(describeError(e));
     }
@@ -66,12 +79,14 @@ export function AgentConversation({ api, live, conversationId, me, members, grou
           </button>
           <div>
             <h2 id="conversation-title" ref={heading} tabIndex={-1}>
-              {c?.customer.name ?? "Customer"}
+              {c?.kind === "platform" ? `Platform support: ${c.subject}` : (c?.customer.name ?? "Customer")}
             </h2>
             <p className="muted small" data-testid="conversation-status">
               {c && STATUS_LABEL[c.status]}
               {c?.assignee && ` · ${c.assignee.id === me ? "assigned to you" : `assigned to ${c.assignee.name}`}`}
               {c?.group_id && ` · ${groups.find((g) => g.id === c.group_id)?.name ?? ""}`}
+              {c?.is_escalated && <span className="flag"> · ⚑ escalated</span>}
+              {c?.platform && <span className="flag"> · {c.kind === "platform" ? "platform support" : c.platform.operator_ids.length ? "platform support joined" : "with platform support"}</span>}
             </p>
           </div>
           <div className="actions">
@@ -80,8 +95,26 @@ export function AgentConversation({ api, live, conversationId, me, members, grou
                 Claim
               </button>
             )}
+            {c && (c.status === "active" || c.status === "queued") && !c.is_escalated && (
+              <button type="button" className="secondary small-button" onClick={() => act("escalate")} title="Flag for the leads">
+                Escalate
+              </button>
+            )}
+            {c && isLead && (c.kind ?? "support") !== "platform" && !c.platform && (c.status === "active" || c.status === "queued") && (
+              <button
+                type="button"
+                className="secondary small-button"
+                title="Hand it to the team that runs this service"
+                onClick={() => {
+                  const reason = window.prompt("Escalate to platform support: why?");
+                  if (reason !== null) void act("platform-escalation", { reason });
+                }}
+              >
+                Escalate to platform
+              </button>
+            )}
             {c?.status === "active" && (
-              <button type="button" className="secondary small-button" onClick={() => act("resolve")}>
+              <button type="button" className="secondary small-button" onClick={() => void act("resolve", resolutionNote.trim() ? { resolution_note: resolutionNote.trim() } : {}).then(() => setResolutionNote(""))}>
                 Resolve
               </button>
             )}
@@ -97,6 +130,9 @@ export function AgentConversation({ api, live, conversationId, me, members, grou
             )}
           </div>
         </header>
+        <ChannelBar api={api} conversationId={conversationId} version={state.messages.length} />
+        {c && <ConversationLabels api={api} conversation={c} labels={labels} onChanged={() => void state.refresh()} />}
+        {c && <TicketFields api={api} conversation={c} note={resolutionNote} onNote={setResolutionNote} onChanged={() => void state.refresh()} />}
         {c && (c.status === "active" || c.status === "queued") && (
           <div className="transfer">
             <label htmlFor="transfer-target">Transfer to</label>
@@ -133,9 +169,16 @@ export function AgentConversation({ api, live, conversationId, me, members, grou
           receipts={state.receipts}
           hasMore={state.hasMore}
           loadingOlder={state.loadingOlder}
-            onLoadOlder={state.loadOlder}
+          onLoadOlder={state.loadOlder}
           loadAttachment={loadAttachment}
-          senderName={(m) => (m.sender_side === "customer" ? (c?.customer.name ?? "Customer") : (names.get(m.sender_id ?? "") ?? "Agent"))}
+          renderText={renderText}
+          senderName={(m) =>
+            m.sender_side === "customer"
+              ? (c?.customer.name ?? "Customer")
+              : m.sender_side === "platform"
+                ? "Platform support"
+                : (names.get(m.sender_id ?? "") ?? "Agent")
+          }
         />
         <TypingLine typists={customerTypists.length ? customerTypists : noteTypists} label={(t) => (t.is_note ? `${t.name} (note)` : (t.name ?? "The customer"))} />
         {c?.status !== "closed" && (
@@ -149,14 +192,23 @@ export function AgentConversation({ api, live, conversationId, me, members, grou
               </label>
               {mode === "text" && c && !isMine && <span className="muted small">Claim the conversation to reply.</span>}
             </div>
-            <Composer
-              live={live}
+            <AgentComposer
+              session={session}
               conversationId={conversationId}
               isNote={mode === "note"}
-              label={mode === "note" ? "Internal note" : "Reply"}
-              placeholder={mode === "note" ? "Internal note, only your team sees it" : undefined}
-              onSend={(text) => void state.send(text, mode)}
+              onSend={(text) => state.send(text, mode)}
               onAttach={(f) => void state.attach(f)}
+              canned={canned}
+              members={members}
+              me={me}
+              boxRef={composerRef}
+              variables={{
+                "customer.name": c?.customer.name ?? c?.customer_panel?.name,
+                "customer.email": c?.customer_panel?.email,
+                "agent.name": myName,
+                "conversation.subject": c?.subject,
+                "org.name": orgName,
+              }}
             />
           </>
         )}

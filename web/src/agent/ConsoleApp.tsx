@@ -1,17 +1,27 @@
 // The agent console (and, for owners and admins, the organization's administration).
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Api, describeError } from "../lib/api";
-import { waitingFor, shortWhen } from "../lib/format";
 import { armSound, attention, clearAttention, setBaseTitle } from "../lib/notify";
-import type { Conversation, Group, Member, Message, Org, Session } from "../lib/types";
+import type { Group, Member, Message, Org, Session } from "../lib/types";
 import { useConversationList } from "../hooks/useConversationList";
-import { useLive } from "../hooks/useLive";
-import { Badge, ConnectionBanner, ErrorNote } from "../components/common";
+import { useSession } from "../hooks/useSession";
+import { ConnectionBanner, ErrorNote } from "../components/common";
 import { AdminPanel } from "../admin/AdminPanel";
 import { AgentConversation } from "./AgentConversation";
 import { ConsoleLogin } from "./ConsoleLogin";
+import { InboxSidebar } from "./InboxSidebar";
+import { LibraryPanel } from "./LibraryPanel";
+import { OutreachForm } from "./OutreachForm";
+import { Reports } from "./Reports";
+import { CommunityPanel } from "../community/CommunityPanel";
+import { TeamPanel } from "./TeamPanel";
+import { VIEWS, type Canned, type Label, type ViewName } from "./inboxApi";
+import { armNotifications, notify } from "./notifications";
+import { ShortcutHelp, useShortcuts } from "./shortcuts";
+import "./inbox.css";
 
 const ADMIN_ROLES = new Set(["owner", "admin"]);
+const LEAD_ROLES = new Set(["owner", "admin", "supervisor"]);
 
 export function ConsoleApp() {
   const api = useMemo(() => new Api("raasel.console"), []);
@@ -23,23 +33,38 @@ export function ConsoleApp() {
   return <Console api={api} session={session} />;
 }
 
+type Tab = "inbox" | "team" | "reports" | "library" | "community" | "admin";
+
 function Console({ api, session }: { api: Api; session: Session }) {
   const orgId = session.org_id!;
+  const me = session.user.id;
   const isAdmin = ADMIN_ROLES.has(session.role ?? "");
-  const [tab, setTab] = useState<"inbox" | "admin">(window.location.pathname.startsWith("/admin") && isAdmin ? "admin" : "inbox");
+  const isLead = LEAD_ROLES.has(session.role ?? "");
+  const [tab, setTab] = useState<Tab>(window.location.pathname.startsWith("/admin") && isAdmin ? "admin" : "inbox");
   const [org, setOrg] = useState<Org | null>(null);
   const [members, setMembers] = useState<Member[]>([]);
   const [groups, setGroups] = useState<Group[]>([]);
+  const [labels, setLabels] = useState<Label[]>([]);
+  const [canned, setCanned] = useState<Canned[]>([]);
   const [availability, setAvailability] = useState("offline");
+  // Away because no console was open (not chosen), and "online again when I return".
+  const [autoAway, setAutoAway] = useState(false);
+  const [restores, setRestores] = useState(false);
+  const [view, setView] = useState<ViewName>("queue");
   const [openId, setOpenId] = useState<string | null>(null);
+  const [mode, setMode] = useState<"text" | "note">("text");
+  const [help, setHelp] = useState(false);
+  const [mention, setMention] = useState<{ conversation_id: string; by: { name: string }; preview: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [, tick] = useState(0);
-  const { live, connected } = useLive(api, session.user.id);
-  const queue = useConversationList(api, live, "queue", "org");
-  const mine = useConversationList(api, live, "mine", "org");
+  const { session: chat, connected, transport } = useSession(api, me, "org");
+  const queue = useConversationList(chat, "queue");
   const openRef = useRef(openId);
   openRef.current = openId;
   const seenQueue = useRef<Set<string> | null>(null);
+  const searchBox = useRef<HTMLInputElement>(null);
+  const composer = useRef<HTMLTextAreaElement>(null);
+  const listIds = useRef<string[]>([]);
 
   const loadTeam = useCallback(async () => {
     try {
@@ -51,17 +76,33 @@ function Console({ api, session }: { api: Api; session: Session }) {
       setOrg(o);
       setMembers(m);
       setGroups(g);
-      const me = m.find((x) => x.user_id === session.user.id);
-      if (me) setAvailability(me.availability);
+      const mine = m.find((x) => x.user_id === me);
+      if (mine) {
+        setAvailability(mine.availability);
+        setAutoAway(Boolean(mine.is_auto_away));
+        setRestores(Boolean(mine.restores_availability));
+      }
     } catch (e) {
       setError(describeError(e));
     }
-  }, [api, orgId, session.user.id]);
+  }, [api, orgId, me]);
+
+  const loadLibrary = useCallback(async () => {
+    try {
+      const [l, c] = await Promise.all([api.get<Label[]>("/inbox/labels"), api.get<Canned[]>("/inbox/canned")]);
+      setLabels(l);
+      setCanned(c);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  }, [api]);
 
   useEffect(() => {
     void loadTeam();
+    void loadLibrary();
     armSound();
-  }, [loadTeam]);
+    armNotifications();
+  }, [loadTeam, loadLibrary]);
 
   useEffect(() => {
     setBaseTitle(org ? `${org.name} · Raasel console` : "Raasel console");
@@ -76,34 +117,59 @@ function Console({ api, session }: { api: Api; session: Session }) {
     };
   }, [org]);
 
-  // A sound and a title badge for customer messages and newly queued conversations.
+  // A sound, a title badge and a browser notification for customer messages, newly
+  // queued conversations and mentions.
   useEffect(() => {
-    if (!live) return;
+    if (!chat) return;
     const offs = [
-      live.on("message:new", ({ message }: { message: Message }) => {
+      chat.on("message:new", ({ message }: { message: Message }) => {
         const isLookingAtIt = message.conversation_id === openRef.current && document.visibilityState === "visible" && document.hasFocus();
-        if (message.sender_side === "customer" && !isLookingAtIt) attention();
+        if (message.sender_side === "customer" && !isLookingAtIt) {
+          attention();
+          notify("New message", message.text ?? "", () => setOpenId(message.conversation_id));
+        }
       }),
-      live.on("presence:update", (p: { user_id: string; availability: string }) => {
-        setMembers((list) => list.map((m) => (m.user_id === p.user_id ? { ...m, availability: p.availability } : m)));
-        if (p.user_id === session.user.id) setAvailability(p.availability);
+      chat.on("mention:new", (p: { conversation_id: string; by: { name: string }; preview: string }) => {
+        attention();
+        setError(null);
+        notify(`${p.by.name} mentioned you`, p.preview, () => setOpenId(p.conversation_id));
+        setMention(p);
+      }),
+      chat.on("presence:update", (p: { user_id: string; availability: string; is_auto_away?: boolean }) => {
+        setMembers((list) => list.map((m) => (m.user_id === p.user_id ? { ...m, availability: p.availability, is_auto_away: p.is_auto_away } : m)));
+        if (p.user_id === me) {
+          setAvailability(p.availability);
+          setAutoAway(Boolean(p.is_auto_away));
+        }
       }),
     ];
     return () => offs.forEach((off) => off());
-  }, [live, session.user.id]);
-
+  }, [chat, me]);
   useEffect(() => {
     if (!queue.loaded) return;
     const ids = new Set(queue.items.map((c) => c.id));
-    if (seenQueue.current && [...ids].some((id) => !seenQueue.current!.has(id))) attention();
+    if (seenQueue.current && [...ids].some((id) => !seenQueue.current!.has(id))) {
+      attention();
+      notify("A customer is waiting", queue.items.find((c) => !seenQueue.current!.has(c.id))?.customer.name ?? "");
+    }
     seenQueue.current = ids;
   }, [queue.items, queue.loaded]);
 
   const changeAvailability = async (value: string) => {
     setError(null);
     try {
-      const answer = await api.put<{ availability: string }>("/me/availability", { availability: value });
+      const answer = await api.put<{ availability: string; is_auto_away: boolean }>("/me/availability", { availability: value });
       setAvailability(answer.availability);
+      setAutoAway(answer.is_auto_away);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+  const changeRestores = async (value: boolean) => {
+    setError(null);
+    try {
+      const answer = await api.put<{ restores_availability: boolean }>("/me/availability", { restores_availability: value });
+      setRestores(answer.restores_availability);
     } catch (e) {
       setError(describeError(e));
     }
@@ -117,18 +183,63 @@ function Console({ api, session }: { api: Api; session: Session }) {
     } catch (e) {
       setError(describeError(e));
     }
-    void queue.reload();
-    void mine.reload();
+    // The lists follow from conversation:updated and queue:updated.
   };
+
+  const act = async (path: string) => {
+    if (!openRef.current) return;
+    try {
+      await api.post(`/conversations/${openRef.current}/${path}`);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const step = (by: number) => {
+    const ids = listIds.current;
+    if (!ids.length) return;
+    const at = openRef.current ? ids.indexOf(openRef.current) : -1;
+    setOpenId(ids[Math.max(0, Math.min(ids.length - 1, at + by))]);
+  };
+
+  const rememberIds = useCallback((ids: string[]) => {
+    listIds.current = ids;
+  }, []);
+  const visibleViews = VIEWS.filter((v) => !v.leadsOnly || isLead);
+  const shortcuts = useMemo(
+    () => ({
+      "?": () => setHelp((h) => !h),
+      "/": () => {
+        setTab("inbox");
+        window.requestAnimationFrame(() => searchBox.current?.focus());
+      },
+      j: () => step(1),
+      k: () => step(-1),
+      c: () => openRef.current && void claim(openRef.current),
+      e: () => void act("resolve"),
+      r: () => {
+        setMode("text");
+        composer.current?.focus();
+      },
+      n: () => {
+        setMode("note");
+        window.requestAnimationFrame(() => composer.current?.focus());
+      },
+      Escape: () => (help ? setHelp(false) : undefined),
+      ...Object.fromEntries(visibleViews.map((v, i) => [String(i + 1), () => { setTab("inbox"); setView(v.name); }])),
+    }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [help, isLead],
+  );
+  useShortcuts(shortcuts);
 
   const logout = async () => {
     await api.logout();
   };
 
-  const changed = () => {
-    void queue.reload();
-    void mine.reload();
-  };
+  const tabs: [Tab, string][] = [["inbox", "Inbox"], ["library", "Responses & labels"], ["community", "Communities"]];
+  if (isLead) tabs.splice(1, 0, ["team", "Team"], ["reports", "Reports"]);
+  if (isAdmin) tabs.push(["admin", "Admin"]);
 
   return (
     <div className="app console">
@@ -138,14 +249,11 @@ function Console({ api, session }: { api: Api; session: Session }) {
       <header className="topbar">
         <span className="brand">{org?.name ?? "…"} console</span>
         <nav className="tabs" aria-label="Console sections">
-          <button type="button" className={tab === "inbox" ? "tab active" : "tab"} aria-current={tab === "inbox" ? "page" : undefined} onClick={() => setTab("inbox")}>
-            Inbox
-          </button>
-          {isAdmin && (
-            <button type="button" className={tab === "admin" ? "tab active" : "tab"} aria-current={tab === "admin" ? "page" : undefined} onClick={() => setTab("admin")}>
-              Admin
+          {tabs.map(([name, label]) => (
+            <button key={name} type="button" className={tab === name ? "tab active" : "tab"} aria-current={tab === name ? "page" : undefined} onClick={() => setTab(name)}>
+              {label}
             </button>
-          )}
+          ))}
         </nav>
         <label className="availability">
           <span className={`dot dot-${availability}`} aria-hidden="true" />
@@ -156,71 +264,111 @@ function Console({ api, session }: { api: Api; session: Session }) {
             <option value="offline">Offline</option>
           </select>
         </label>
+        {autoAway && availability === "away" && (
+          <span className="muted small" role="status" title="No console was open for a while, so you were set away">
+            away (automatic)
+          </span>
+        )}
+        <label className="small" title="When you were set away because no console was open, come back online by yourself">
+          <input type="checkbox" checked={restores} onChange={(e) => changeRestores(e.target.checked)} /> Online again when I return
+        </label>
         <span className="who">
           {session.user.display_name} · {session.role}
         </span>
+        <button type="button" className="link" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">
+          ?
+        </button>
         <button type="button" className="link" onClick={logout}>
           Log out
         </button>
       </header>
       <ConnectionBanner connected={connected} />
       <ErrorNote error={error} onDismiss={() => setError(null)} />
+      {mention && (
+        <div className="banner mention" role="status" data-testid="mention">
+          {mention.by.name} mentioned you: “{mention.preview}”{" "}
+          <button type="button" className="link" onClick={() => { setTab("inbox"); setOpenId(mention.conversation_id); setMention(null); }}>
+            Open
+          </button>{" "}
+          <button type="button" className="link" aria-label="Dismiss" onClick={() => setMention(null)}>
+            ×
+          </button>
+        </div>
+      )}
+      {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       {tab === "admin" && org ? (
-        <AdminPanel api={api} org={org} groups={groups} members={members} onChanged={loadTeam} myRole={session.role ?? ""} />
+        <AdminPanel
+          api={api}
+          org={org}
+          groups={groups}
+          members={members}
+          onChanged={loadTeam}
+          myRole={session.role ?? ""}
+          onOpenConversation={(id) => {
+            setTab("inbox");
+            setOpenId(id);
+          }}
+        />
+      ) : tab === "team" ? (
+        <div className="page">
+          <TeamPanel api={api} chat={chat} groups={groups} />
+        </div>
+      ) : tab === "reports" ? (
+        <div className="page">
+          <Reports api={api} groups={groups} />
+        </div>
+      ) : tab === "community" ? (
+        <CommunityPanel api={api} transport={transport} me={me} isModerator isLead={isLead} />
+      ) : tab === "library" ? (
+        <div className="page">
+          <LibraryPanel api={api} isLead={isLead} isAdmin={isAdmin} labels={labels} canned={canned} onChanged={loadLibrary} />
+        </div>
       ) : (
         <div className={`split three ${openId ? "show-pane" : "show-list"}`}>
-          <aside className="sidebar" aria-label="Queue and conversations">
-            <h2 className="section-title">
-              Queue <Badge count={queue.items.length} label={`${queue.items.length} waiting`} />
-            </h2>
-            <ErrorNote error={queue.error} />
-            <ul className="conversation-list" aria-label="Queue">
-              {queue.loaded && queue.items.length === 0 && <li className="empty">Nobody is waiting.</li>}
-              {queue.items.map((c) => (
-                <li key={c.id} className="queue-item" data-conversation-id={c.id}>
-                  <button type="button" className={`conversation-item ${c.id === openId ? "active" : ""}`} onClick={() => setOpenId(c.id)}>
-                    <span className="row">
-                      <strong className="title">{c.customer.name ?? "Customer"}</strong>
-                      <span className="when">waiting {waitingFor(c.queued_at ?? c.created_at)}</span>
-                    </span>
-                    <span className="row">
-                      <span className="preview">{c.last_message?.preview ?? c.subject ?? ""}</span>
-                      <span className="group-name">{groups.find((g) => g.id === c.group_id)?.name}</span>
-                    </span>
-                  </button>
-                  <button type="button" className="primary small-button" onClick={() => claim(c.id)} aria-label={`Claim conversation with ${c.customer.name ?? "customer"}`}>
-                    Claim
-                  </button>
-                </li>
-              ))}
-            </ul>
-            <h2 className="section-title">My conversations</h2>
-            <ErrorNote error={mine.error} />
-            <ul className="conversation-list" aria-label="My conversations">
-              {mine.loaded && mine.items.length === 0 && <li className="empty">No open conversation assigned to you.</li>}
-              {mine.items.map((c) => (
-                <MineItem key={c.id} conversation={c} isOpen={c.id === openId} onOpen={() => setOpenId(c.id)} />
-              ))}
-            </ul>
-          </aside>
+          <InboxSidebar
+            api={api}
+            chat={chat}
+            me={me}
+            isLead={isLead}
+            groups={groups}
+            members={members}
+            labels={labels}
+            view={view}
+            onView={setView}
+            openId={openId}
+            onOpen={setOpenId}
+            onClaim={(id) => void claim(id)}
+            searchBox={searchBox}
+            onItems={rememberIds}
+          />
           <main className="pane" id="pane" tabIndex={-1}>
             {openId ? (
               <AgentConversation
                 key={openId}
                 api={api}
-                live={live}
+                session={chat}
                 conversationId={openId}
-                me={session.user.id}
+                me={me}
                 members={members}
                 groups={groups}
                 onClaim={() => claim(openId)}
-                onChanged={changed}
                 onOpen={setOpenId}
                 onBack={() => setOpenId(null)}
+                labels={labels}
+                canned={canned}
+                orgName={org?.name ?? ""}
+                myName={session.user.display_name}
+                composerRef={composer}
+                mode={mode}
+                onMode={setMode}
               />
             ) : (
               <div className="placeholder">
-                <p>Pick a conversation from the queue or from yours.</p>
+                <p>Pick a conversation from a view on the left.</p>
+                <p className="muted small">
+                  Press <kbd>?</kbd> for keyboard shortcuts.
+                </p>
+                <OutreachForm api={api} onStarted={(id) => { setView("mine"); setOpenId(id); }} />
               </div>
             )}
           </main>
@@ -230,19 +378,3 @@ function Console({ api, session }: { api: Api; session: Session }) {
   );
 }
 
-function MineItem({ conversation: c, isOpen, onOpen }: { conversation: Conversation; isOpen: boolean; onOpen: () => void }) {
-  return (
-    <li>
-      <button type="button" className={`conversation-item ${isOpen ? "active" : ""}`} onClick={onOpen} aria-current={isOpen ? "true" : undefined} data-conversation-id={c.id}>
-        <span className="row">
-          <strong className="title">{c.customer.name ?? "Customer"}</strong>
-          <time className="when">{shortWhen(c.last_message?.at ?? c.updated_at)}</time>
-        </span>
-        <span className="row">
-          <span className="preview">{c.last_message?.preview ?? ""}</span>
-          <Badge count={c.unread} />
-        </span>
-      </button>
-    </li>
-  );
-}

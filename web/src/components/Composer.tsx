@@ -1,10 +1,10 @@
 // The message box: Enter sends, Shift+Enter starts a new line; typing:start/stop are
 // sent as the protocol asks (refresh every expires_in / 2, stop on send or after a pause).
 import { useEffect, useRef, useState } from "react";
-import type { Live } from "../lib/live";
+import type { ChatSession } from "../core/session";
 
 interface Props {
-  live: Live | null;
+  session: ChatSession | null;
   conversationId: string;
   onSend: (text: string) => void;
   onAttach?: (file: File) => void;
@@ -17,7 +17,7 @@ interface Props {
 const PAUSE_MS = 3000;
 const MAX_LENGTH = 4000;
 
-export function Composer({ live, conversationId, onSend, onAttach, isNote = false, disabled, placeholder, label }: Props) {
+export function Composer({ session, conversationId, onSend, onAttach, isNote = false, disabled, placeholder, label }: Props) {
   const [text, setText] = useState("");
   const lastStart = useRef(0);
   const expiresIn = useRef(6);
@@ -26,9 +26,9 @@ export function Composer({ live, conversationId, onSend, onAttach, isNote = fals
 
   const stop = () => {
     window.clearTimeout(pauseTimer.current);
-    if (lastStart.current && live) {
+    if (lastStart.current && session) {
       lastStart.current = 0;
-      live.emit("typing:stop", { conversation_id: conversationId, is_note: isNote }).catch(() => {});
+      session.typing(conversationId, false, isNote).catch(() => {});
     }
   };
 
@@ -36,13 +36,13 @@ export function Composer({ live, conversationId, onSend, onAttach, isNote = fals
 
   const onChange = (value: string) => {
     setText(value);
-    if (!live || !value) return stop();
+    if (!session || !value) return stop();
     const now = Date.now();
     if (now - lastStart.current > (expiresIn.current * 1000) / 2) {
       lastStart.current = now;
-      live
-        .emit<{ expires_in: number }>("typing:start", { conversation_id: conversationId, is_note: isNote })
-        .then((a) => (expiresIn.current = a.expires_in || 6))
+      session
+        .typing(conversationId, true, isNote)
+        .then((seconds) => (expiresIn.current = seconds || 6))
         .catch(() => {});
     }
     window.clearTimeout(pauseTimer.current);

@@ -1,8 +1,8 @@
 // Messages grouped by day; own messages on the right with their check marks; internal
 // notes (agents only) styled apart. Text is always rendered as text, never as HTML.
-import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { dayKey, dayLabel, timeLabel } from "../lib/format";
-import { tickFor } from "../lib/ticks";
+import { tickFor } from "../core/ticks";
 import type { Receipts, ShownMessage, Side } from "../lib/types";
 import { Ticks } from "./Ticks";
 
@@ -16,9 +16,11 @@ interface Props {
   onLoadOlder: () => void;
   senderName: (message: ShownMessage) => string | null;
   loadAttachment?: (id: string) => Promise<Blob>;
+  /** How a message's text is shown (the console makes safe links); plain text by default. */
+  renderText?: (text: string) => ReactNode;
 }
 
-export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loadingOlder, onLoadOlder, senderName, loadAttachment }: Props) {
+export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loadingOlder, onLoadOlder, senderName, loadAttachment, renderText }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const previous = useRef({ first: "", height: 0, count: 0 });
@@ -84,7 +86,7 @@ export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loa
               >
                 {message.kind === "note" && <div className="note-label">Internal note · not visible to the customer</div>}
                 {!isMine && <div className="sender">{senderName(message)}</div>}
-                <div className="text">{message.text}</div>
+                <div className="text">{renderText && message.text ? renderText(message.text) : message.text}</div>
                 {message.attachment_id && loadAttachment && (
                   <Attachment id={message.attachment_id} name={message.text} load={loadAttachment} />
                 )}

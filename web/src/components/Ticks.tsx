@@ -1,4 +1,4 @@
-import { TICK_LABEL, type Tick } from "../lib/ticks";
+import { TICK_LABEL, type Tick } from "../core/ticks";
 
 /** Clock, one tick, two ticks, two blue ticks (WhatsApp-style), with a text label. */
 export function Ticks({ tick }: { tick: Tick }) {

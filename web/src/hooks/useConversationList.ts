@@ -1,59 +1,33 @@
-// A conversation list kept fresh: loaded once, refreshed (debounced) on live events and
-// after a reconnect; unread counts follow `unread:update` at once.
-import { useCallback, useEffect, useRef, useState } from "react";
-import { describeError, type Api } from "../lib/api";
-import type { Live } from "../lib/live";
-import type { Conversation, Message, Side } from "../lib/types";
+// A conversation list of the session core, for a React screen. The core loads it once
+// (and after each reconnect) and patches it from live events.
+import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import type { ConversationList, ListSnapshot, Scope } from "../core/lists";
+import type { ChatSession } from "../core/session";
+import type { Conversation } from "../core/protocol";
+import { describeError } from "../lib/api";
 
-export function useConversationList(api: Api, live: Live | null, scope: string, mySide: Side, enabled = true) {
-  const [items, setItems] = useState<Conversation[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [loaded, setLoaded] = useState(false);
-  const timer = useRef<number | undefined>(undefined);
+const EMPTY: ListSnapshot = { items: [], loaded: false, error: null };
+const noList = { subscribe: () => () => {}, snapshot: () => EMPTY, load: async () => {} };
 
-  const load = useCallback(async () => {
-    if (!enabled) return;
-    try {
-      setItems(await api.get<Conversation[]>(`/conversations?scope=${scope}&limit=100`));
-      setError(null);
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setLoaded(true);
-    }
-  }, [api, scope, enabled]);
-
-  const reloadSoon = useCallback(() => {
-    window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(() => void load(), 150);
-  }, [load]);
-
+export function useConversationList(session: ChatSession | null, scope: Scope): { items: Conversation[]; error: string | null; loaded: boolean; reload: () => Promise<void> } {
+  const [list, setList] = useState<ConversationList | null>(null);
   useEffect(() => {
-    void load();
-  }, [load]);
-
-  useEffect(() => {
-    if (!live) return;
-    const offs = [
-      live.on("message:new", ({ message }: { message: Message }) => {
-        if (message.sender_side !== mySide) {
-          // Received on this device: the other side's second tick.
-          live.emit("receipt:delivered", { conversation_id: message.conversation_id, up_to: message.id }).catch(() => {});
-        }
-        reloadSoon();
-      }),
-      live.on("conversation:updated", reloadSoon),
-      live.on("queue:updated", reloadSoon),
-      live.on("unread:update", (p: { conversation_id: string; side: Side; unread: number }) => {
-        if (p.side !== mySide) return;
-        setItems((list) => list.map((c) => (c.id === p.conversation_id ? { ...c, unread: p.unread } : c)));
-      }),
-      live.on("status", ({ connected }: { connected: boolean }) => connected && reloadSoon()),
-    ];
-    return () => offs.forEach((off) => off());
-  }, [live, mySide, reloadSoon]);
-
-  useEffect(() => () => window.clearTimeout(timer.current), []);
-
-  return { items, error, loaded, reload: load };
+    if (!session) return;
+    setList(session.list(scope));
+    return () => {
+      session.releaseList(scope);
+      setList(null);
+    };
+  }, [session, scope]);
+  const source = list ?? noList;
+  const snapshot = useSyncExternalStore(
+    useCallback((onChange: () => void) => source.subscribe(onChange), [source]),
+    () => source.snapshot(),
+  );
+  return {
+    items: snapshot.items,
+    error: snapshot.error ? describeError(snapshot.error) : null,
+    loaded: snapshot.loaded,
+    reload: useCallback(() => source.load(), [source]),
+  };
 }

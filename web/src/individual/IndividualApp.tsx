@@ -1,18 +1,21 @@
 // The individual's app: find an organization, talk to it, come back to past conversations.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { Api } from "../lib/api";
 import { STATUS_LABEL, shortWhen } from "../lib/format";
 import { orgName } from "../lib/orgNames";
 import type { Conversation, Group, Org, Session } from "../lib/types";
 import { useConversationList } from "../hooks/useConversationList";
-import { useLive } from "../hooks/useLive";
+import { useSession } from "../hooks/useSession";
 import { Badge, ConnectionBanner, ErrorNote } from "../components/common";
 import { AuthScreen } from "./AuthScreen";
-import { ConversationView } from "./ConversationView";
+import { ConversationView, VerifiedMark } from "./ConversationView";
 import { Directory } from "./Directory";
 import { NewConversation } from "./NewConversation";
+import { CommunityPanel } from "../community/CommunityPanel";
 
 const GUEST_KEY = "raasel.guest";
+// Direct chats bring the Signal library: loaded only when opened (their own chunk).
+const DirectApp = lazy(() => import("../direct/DirectApp"));
 
 export function IndividualApp() {
   const api = useMemo(() => new Api("raasel.user"), []);
@@ -20,8 +23,11 @@ export function IndividualApp() {
   const [isGuest, setGuest] = useState(() => localStorage.getItem(GUEST_KEY) === "1");
   const [picked, setPicked] = useState<{ org: Org; group: Group | null } | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
-  const { live, connected } = useLive(api, session?.user.id ?? null);
-  const list = useConversationList(api, live, "all", "customer", Boolean(session));
+  const { session: chat, connected, transport } = useSession(api, session?.user.id ?? null, "customer");
+  const [mode, setMode] = useState<"support" | "direct" | "community">(() => (window.location.pathname.startsWith("/direct") ? "direct" : "support"));
+  const directOpened = useRef(false);
+  if (mode === "direct") directOpened.current = true;
+  const list = useConversationList(chat, "all");
   const paneHeading = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -45,7 +51,6 @@ export function IndividualApp() {
   const open = (id: string) => {
     setPicked(null);
     setOpenId(id);
-    void list.reload();
   };
 
   if (!session && !isGuest) return <AuthScreen api={api} onGuest={startGuest} />;
@@ -60,13 +65,35 @@ export function IndividualApp() {
         <a className="brand" href="/">
           Raasel
         </a>
+        {session && (
+          <nav className="mode-switch" aria-label="Kind of conversations">
+            <button type="button" className="secondary small-button" aria-pressed={mode === "support"} onClick={() => setMode("support")}>
+              Support
+            </button>
+            <button type="button" className="secondary small-button" aria-pressed={mode === "direct"} onClick={() => setMode("direct")}>
+              Direct chats
+            </button>
+            <button type="button" className="secondary small-button" aria-pressed={mode === "community"} onClick={() => setMode("community")}>
+              Communities
+            </button>
+          </nav>
+        )}
         <span className="who">{session ? session.user.display_name : "Guest"}</span>
         <button type="button" className="link" onClick={logout}>
           {session ? "Log out" : "Leave guest mode"}
         </button>
       </header>
       <ConnectionBanner connected={connected} />
-      <div className={`split ${showPane ? "show-pane" : "show-list"}`}>
+      {session && directOpened.current && (
+        // Kept mounted once opened: switching back and forth keeps the keys unlocked.
+        <div className="direct-root" hidden={mode !== "direct"}>
+          <Suspense fallback={<div className="placeholder">Loading encrypted chats…</div>}>
+            <DirectApp key={session.user.id} api={api} transport={transport} userId={session.user.id} />
+          </Suspense>
+        </div>
+      )}
+      {session && mode === "community" && <CommunityPanel api={api} transport={transport} me={session.user.id} isModerator={false} />}
+      <div className={`split ${showPane ? "show-pane" : "show-list"}`} hidden={Boolean(session) && mode !== "support"}>
         <aside className="sidebar" aria-label="Directory and conversations">
           <Directory api={api} onPick={(org, group) => { setOpenId(null); setPicked({ org, group }); }} />
           <h2 className="section-title">Your conversations</h2>
@@ -87,10 +114,13 @@ export function IndividualApp() {
               org={picked.org}
               group={picked.group}
               onCancel={() => setPicked(null)}
-              onStarted={(c) => open(c.id)}
+              onStarted={(c) => {
+                open(c.id);
+                void list.reload();
+              }}
             />
           ) : openId ? (
-            <ConversationView key={openId} api={api} live={live} conversationId={openId} onBack={() => setOpenId(null)} />
+            <ConversationView key={openId} api={api} session={chat} conversationId={openId} onBack={() => setOpenId(null)} />
           ) : (
             <div className="placeholder">
               <p>Search an organization, pick the team you need and write your first message.</p>
@@ -103,12 +133,16 @@ export function IndividualApp() {
 }
 
 function ConversationItem({ conversation: c, isOpen, onOpen }: { conversation: Conversation; isOpen: boolean; onOpen: () => void }) {
-  const title = orgName(c.org_id) ?? c.subject ?? "Conversation";
+  const title = c.organization?.name ?? c.org?.name ?? orgName(c.org_id) ?? c.subject ?? "Conversation";
   return (
     <li>
       <button type="button" className={`conversation-item ${isOpen ? "active" : ""}`} onClick={onOpen} aria-current={isOpen ? "true" : undefined} data-conversation-id={c.id}>
         <span className="row">
-          <strong className="title">{title}</strong>
+          <strong className="title">
+            {title}
+            {c.organization?.is_verified && <VerifiedMark domains={c.organization.verified_domains} />}
+            {c.contact?.is_muted && <span className="muted small"> · muted</span>}
+          </strong>
           <time className="when">{shortWhen(c.last_message?.at ?? c.updated_at)}</time>
         </span>
         <span className="row">

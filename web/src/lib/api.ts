@@ -1,6 +1,10 @@
 // REST client: one per session (the individual's app, the console, the widget each keep
 // their own). Refreshes the access token once on `invalid_token` and retries.
+import { ProtocolError } from "../core/protocol";
+import type { KeyValueStore } from "../core/transport";
 import type { Session } from "./types";
+
+export type { KeyValueStore };
 
 export class ApiError extends Error {
   constructor(
@@ -13,8 +17,17 @@ export class ApiError extends Error {
   }
 }
 
+/** A server's message as a sentence: capital first, full stop last. */
+function sentence(text: string): string {
+  const t = text.trim();
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
+}
+
 /** A sentence a person can act on, for every error the API reports. */
 export function describeError(error: unknown): string {
+  if (error instanceof ProtocolError) {
+    return error.code === "timeout" || error.code === "offline" ? "Cannot reach the server. Check your connection." : error.message || error.code;
+  }
   if (!(error instanceof ApiError)) {
     return error instanceof Error ? error.message : "Something went wrong.";
   }
@@ -27,18 +40,18 @@ export function describeError(error: unknown): string {
       return "Not found (it may have been removed, or you have no access).";
     case "network":
       return "Cannot reach the server. Check your connection.";
+    case "payload_too_large":
+    case "quota_exceeded":
+    case "unsupported_type":
+    case "unsupported_media_type":
+      // The server writes these for people ("this file is larger than 10 MB, ...").
+      return error.message ? sentence(error.message) : "This file cannot be sent.";
     default:
       return error.message || error.code;
   }
 }
 
-/** Where a session is kept: localStorage by default; the widget passes its own. */
-export interface KeyValueStore {
-  get(key: string): string | null;
-  set(key: string, value: string): void;
-  remove(key: string): void;
-}
-
+/** Where a session (and the outbox) is kept: localStorage by default; the widget passes its own. */
 export const browserStore: KeyValueStore = {
   get: (key) => {
     try {
@@ -72,6 +85,8 @@ export class Api {
     readonly storageKey: string,
     readonly base = "",
     private readonly store: KeyValueStore = browserStore,
+    /** How to get a new pair instead of POST /auth/refresh (the widget: its cookie). */
+    private readonly refreshVia?: () => Promise<Session | null>,
   ) {
     this.session = readSession(store, storageKey);
   }
@@ -161,6 +176,11 @@ export class Api {
   }
 
   private async doRefresh(): Promise<boolean> {
+    if (this.refreshVia) {
+      const fresh = await this.refreshVia().catch(() => null);
+      if (fresh) this.setSession(fresh);
+      return fresh !== null;
+    }
     const refreshToken = this.session?.refresh_token;
     if (!refreshToken) return false;
     try {

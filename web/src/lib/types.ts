@@ -1,7 +1,7 @@
-// The JSON shapes of docs/protocol.md that the web app reads. Unknown fields are ignored.
+// The JSON shapes of the REST API that the app's screens read; the conversation and
+// message shapes live in the session core (core/protocol.ts). Unknown fields are ignored.
 
-export type Side = "customer" | "org";
-export type Status = "queued" | "active" | "resolved" | "closed";
+export type { Conversation, CustomerPanel, Message, QueueEntry, Receipts, ShownMessage, Side, Status, TypingEvent, Watermarks } from "../core/protocol";
 
 export interface User {
   id: string;
@@ -19,60 +19,6 @@ export interface Session {
   role?: string | null;
 }
 
-export interface Message {
-  id: string;
-  conversation_id: string;
-  client_id: string | null;
-  sender_id: string | null;
-  sender_side: Side;
-  kind: "text" | "note" | "system";
-  text: string | null;
-  attachment_id: string | null;
-  created_at: string;
-}
-
-/** A message as the screen holds it: `pending` until the server acknowledged it. */
-export interface ShownMessage extends Message {
-  pending?: boolean;
-  failed?: boolean;
-}
-
-export interface Watermarks {
-  delivered_up_to: string;
-  read_up_to: string;
-}
-
-export type Receipts = Partial<Record<Side, Watermarks>>;
-
-export interface CustomerPanel {
-  id: string;
-  name: string | null;
-  email: string | null;
-  kind: string | null;
-  since: string | null;
-  conversations: { id: string; subject: string | null; status: Status; created_at: string }[];
-}
-
-export interface Conversation {
-  id: string;
-  org_id: string;
-  group_id: string | null;
-  status: Status;
-  subject: string | null;
-  customer: { id: string; name: string | null };
-  assignee: { id: string; name: string | null } | null;
-  created_at: string;
-  updated_at: string;
-  last_message: { id: string; preview: string | null; sender_id: string | null; at: string | null } | null;
-  unread?: number;
-  receipts?: Receipts;
-  queue_position?: number | null;
-  queued_at?: string | null;
-  priority?: string;
-  customer_panel?: CustomerPanel;
-  org_name?: string;
-}
-
 export interface Group {
   id: string;
   org_id?: string;
@@ -81,6 +27,7 @@ export interface Group {
   description: string | null;
   policy: "round_robin" | "least_busy" | "manual";
   is_default: boolean;
+  examples?: string[]; // example requests the AI router embeds with the description
 }
 
 export interface Org {
@@ -89,11 +36,13 @@ export interface Org {
   name: string;
   description: string | null;
   category: string | null;
-  domains: string[];
+  domains: string[]; // only the verified ones (claims prove nothing)
+  is_verified?: boolean; // the directory's badge: it proved a domain
   tags: string[];
   languages: string[];
-  settings: { welcome_text?: string; theme_color?: string; offline_message?: string };
+  settings: { welcome_text?: string; theme_color?: string; offline_message?: string; embed_origins?: string[]; prechat?: Prechat; business_hours?: Record<string, string[]> };
   is_listed?: boolean;
+  claimed_domains?: string[]; // admins only: every claim, proved or not
   groups?: Group[];
 }
 
@@ -103,35 +52,30 @@ export interface Member {
   display_name: string;
   role: string;
   availability: string;
+  // Set by the server when no console was open for the grace period (docs/protocol.md).
+  is_auto_away?: boolean;
+  restores_availability?: boolean;
   capacity: number;
   is_active: boolean;
   group_ids: string[];
 }
 
+/** The widget's pre-chat form, as the organization sets it (what a visitor is asked). */
+export type Ask = "off" | "optional" | "required";
+export interface Prechat {
+  name: Ask;
+  email: Ask;
+  team: Ask;
+}
+
 export interface AuditEntry {
   id: string;
   actor_id: string | null;
+  actor_name?: string;
   action: string;
   target: string | null;
   details: Record<string, unknown>;
+  /** The entry as a sentence with names, written by the server. */
+  summary?: string;
   created_at: string;
-}
-
-export interface TypingEvent {
-  conversation_id: string;
-  user_id: string;
-  name: string | null;
-  side: Side;
-  is_typing: boolean;
-  is_note: boolean;
-  expires_in: number;
-}
-
-export interface QueueEntry {
-  conversation_id: string;
-  position: number;
-  queued_at: string;
-  subject: string | null;
-  preview: string | null;
-  priority: string;
 }

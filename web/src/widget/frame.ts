@@ -1,12 +1,13 @@
 // The widget's chat, inside the frame drawn by /widget.js. No framework: plain DOM,
-// every piece of user text set with textContent. It reuses the app's protocol helpers.
+// every piece of user text set with textContent. The protocol is the session core's
+// (core/session.ts), the same as the app's: ordered outbox, receipts, sync.
 import "./widget.css";
+import { SocketTransport } from "../core/connection";
+import type { ConversationStore } from "../core/conversation";
+import { ChatSession } from "../core/session";
+import { tickFor, TICK_LABEL } from "../core/ticks";
 import { Api, ApiError, browserStore, describeError, newClientId } from "../lib/api";
-import { compareIds } from "../lib/ids";
-import { Live } from "../lib/live";
-import { lastStoredId, mergeMessages } from "../lib/merge";
-import { mergeReceipts, tickFor, TICK_LABEL } from "../lib/ticks";
-import type { Conversation, Message, Org, Receipts, Session, ShownMessage, TypingEvent } from "../lib/types";
+import type { Conversation, Message, Org, Prechat, Session } from "../lib/types";
 
 const params = new URLSearchParams(location.search);
 const orgSlug = (params.get("org") ?? "").toLowerCase();
@@ -14,19 +15,18 @@ const presetGroup = params.get("group") ?? "";
 const KEY = `raasel.widget.${orgSlug}`;
 const TICK_TEXT = { clock: "🕓", failed: "!", sent: "✓", delivered: "✓✓", read: "✓✓" } as const;
 
-const storage = hostBackedStorage();
-let api = new Api(`${KEY}.session`, "", storage);
+// The embedding page's origin, as the loader tells it (the server's frame-ancestors
+// policy decides which pages may embed the frame at all).
+const hostOrigin = params.get("host") ?? "*";
+const storage = frameStorage();
+let api = widgetApi();
 let conversationId: string | null = null;
 let org: Org | null = null;
-let live: Live | null = null;
-let messages: ShownMessage[] = [];
-let receipts: Receipts = {};
-let conversation: Conversation | null = null;
+let transport: SocketTransport | null = null;
+let session: ChatSession | null = null;
+let store: ConversationStore | null = null;
 let isOpen = false;
-let typingName: string | null = null;
-let typingTimer = 0;
 let lastTypingStart = 0;
-let readUpTo = "0";
 
 // ---- DOM ----
 const root = document.getElementById("widget")!;
@@ -42,6 +42,51 @@ const h = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEle
 const bubble = h("button", { cls: "w-bubble", type: "button", ariaLabel: "Open chat", title: "Chat with us" });
 bubble.innerHTML = // a constant icon, never user text
   '<svg viewBox="0 0 24 24" width="30" height="30" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+// Unread replies while the chat is minimized (positions above the last one seen open).
+const badge = h("span", { cls: "w-badge", hidden: true });
+bubble.append(badge);
+let seenPosition = 0;
+// The optional pre-chat form, set by the organization (settings.prechat: name, email,
+// team, each off, optional or required); the loader's older data-prechat="name" still
+// asks the name. The server holds the visitor to the same rules.
+let prechat: Prechat = { name: params.get("prechat") === "name" ? "required" : "off", email: "off", team: "optional" };
+const nameInput = h("input", { cls: "w-name", type: "text", maxLength: 120, placeholder: "Your name", ariaLabel: "Your name", autocomplete: "name" });
+const emailInput = h("input", { cls: "w-name", type: "email", maxLength: 254, placeholder: "Your email", ariaLabel: "Your email", autocomplete: "email" });
+// CSAT after resolve: 1 to 5, a comment, once.
+const stars = h("div", { cls: "w-stars", role: "radiogroup", ariaLabel: "Rating" });
+let rating = 0;
+for (let n = 1; n <= 5; n++) {
+  const star = h("button", { cls: "w-star", type: "button", ariaLabel: `${n} of 5`, title: `${n} of 5` }, "★");
+  star.setAttribute("role", "radio");
+  star.addEventListener("click", () => {
+    rating = n;
+    for (const [i, el] of [...stars.children].entries()) {
+      el.classList.toggle("on", i < n);
+      el.setAttribute("aria-checked", String(i + 1 === n));
+    }
+    rateButton.disabled = false;
+  });
+  stars.append(star);
+}
+const rateComment = h("textarea", { cls: "w-input", rows: 2, maxLength: 1000, placeholder: "Anything to add? (optional)", ariaLabel: "Comment" });
+const rateButton = h("button", { cls: "w-send", type: "submit", disabled: true }, "Send rating");
+const rateForm = h("form", { cls: "w-rate", hidden: true, ariaLabel: "Rate this conversation" }, h("p", { cls: "w-rate-q" }, "How did we do?"), stars, rateComment, rateButton);
+rateForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  void rate();
+});
+// After resolve: the conversation by mail (to the address the visitor left).
+const transcriptButton = h("button", { cls: "w-link", type: "button", hidden: true }, "Mail me the transcript");
+transcriptButton.addEventListener("click", () => {
+  if (!conversationId) return;
+  api
+    .post(`/conversations/${conversationId}/transcript`)
+    .then(() => {
+      transcriptButton.textContent = "Transcript sent by mail";
+      transcriptButton.disabled = true;
+    })
+    .catch(showError);
+});
 const title = h("h1", { cls: "w-title" }, "Chat");
 const subtitle = h("p", { cls: "w-subtitle" });
 const closeButton = h("button", { cls: "w-close", type: "button", ariaLabel: "Minimize chat" }, "×");
@@ -52,15 +97,49 @@ const groupSelect = h("select", { cls: "w-group", ariaLabel: "Team" });
 const input = h("textarea", { cls: "w-input", rows: 2, maxLength: 4000, placeholder: "Write a message…", ariaLabel: "Message" });
 const send = h("button", { cls: "w-send", type: "submit" }, "Send");
 const error = h("div", { cls: "w-error", role: "alert" });
-const form = h("form", { cls: "w-form" }, input, send);
+// Attachments (once the conversation exists): the same upload as the app's; the server
+// checks type and size on the content and answers a sentence when it refuses.
+const fileInput = h("input", { type: "file", cls: "w-file", accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain", ariaLabel: "Attach a file" });
+const attachLabel = h("label", { cls: "w-attach", title: "Attach a file (image, PDF or text)" }, "📎", fileInput);
+fileInput.addEventListener("change", () => {
+  const file = fileInput.files?.[0];
+  fileInput.value = "";
+  if (file) void attach(file);
+});
+const form = h("form", { cls: "w-form" }, attachLabel, input, send);
+// Nobody can answer now (closed, or nobody online): the organization's offline message,
+// when to expect a reply, and (once) a field for the visitor's email.
+let offline: Conversation["offline"] | null = null;
+let leftEmail = false;
+const offlineText = h("p", { cls: "w-offline-text" });
+const offlineWhen = h("p", { cls: "w-offline-when" });
+const leaveEmailInput = h("input", { cls: "w-name", type: "email", maxLength: 254, placeholder: "Your email, for the answer", ariaLabel: "Your email for the answer" });
+const emailForm = h("form", { cls: "w-email" }, leaveEmailInput, h("button", { cls: "w-send", type: "submit" }, "Send me the answer"));
+const offlineBox = h("div", { cls: "w-offline", role: "status", hidden: true }, offlineText, offlineWhen, emailForm);
+emailForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (!conversationId) return;
+  api
+    .post(`/conversations/${conversationId}/contact`, { email: leaveEmailInput.value })
+    .then(() => {
+      leftEmail = true;
+      render();
+    })
+    .catch(showError);
+});
 const panel = h(
   "section",
   { cls: "w-panel", ariaLabel: "Chat" },
   h("header", { cls: "w-header" }, h("div", {}, title, subtitle), closeButton),
   banner,
+  offlineBox,
   list,
   typing,
   error,
+  transcriptButton,
+  rateForm,
+  nameInput,
+  emailInput,
   groupSelect,
   form,
 );
@@ -71,7 +150,7 @@ function setOpen(open: boolean) {
   storage.set(`${KEY}.open`, open ? "1" : "0");
   panel.hidden = !open;
   bubble.hidden = open;
-  parent.postMessage({ type: "raasel:widget", open }, "*");
+  tellHost(open);
   if (open) {
     input.focus();
     markRead();
@@ -88,10 +167,10 @@ input.addEventListener("keydown", (e) => {
   }
 });
 input.addEventListener("input", () => {
-  if (!live || !conversationId || !input.value) return;
+  if (!session || !conversationId || !input.value) return;
   if (Date.now() - lastTypingStart > 3000) {
     lastTypingStart = Date.now();
-    live.emit("typing:start", { conversation_id: conversationId }).catch(() => {});
+    session.typing(conversationId, true).catch(() => {});
   }
 });
 form.addEventListener("submit", (e) => {
@@ -104,22 +183,56 @@ form.addEventListener("submit", (e) => {
 
 // ---- rendering ----
 function render() {
+  const view = store?.snapshot();
+  const conversation = view?.conversation ?? null;
+  const messages = view?.messages ?? [];
   const theme = org?.settings.theme_color;
   if (theme) document.documentElement.style.setProperty("--w-accent", theme);
   title.textContent = org?.name ?? "Chat";
-  subtitle.textContent =
-    conversation?.status === "queued"
-      ? conversation.queue_position
+  const status = conversation?.status;
+  // The team that has it, routed or chosen (null: no team could take it yet).
+  const groupId = conversation?.group_id ?? null;
+  const team = conversation?.group?.name ?? org?.groups?.find((g) => g.id === groupId)?.name ?? null;
+  const shownOffline = status === "queued" ? (conversation?.offline ?? offline) : null;
+  offlineBox.hidden = !shownOffline;
+  if (shownOffline) {
+    offlineText.textContent = shownOffline.message;
+    const when = shownOffline.expected_reply_at ? new Date(shownOffline.expected_reply_at).toLocaleString() : null;
+    offlineWhen.textContent = leftEmail ? "Thanks: the answer will come to your email too." : when ? `Expected reply: when the team opens, ${when}.` : "Your message is kept; the team replies as soon as someone is available.";
+    emailForm.hidden = !shownOffline.can_leave_email || leftEmail;
+  }
+  subtitle.dataset.team = team ?? "";
+  subtitle.textContent = (team && status !== "closed" ? `${team} · ` : "") + (
+    status === "queued"
+      ? conversation?.queue_position
         ? `Waiting for an agent · number ${conversation.queue_position} in the queue`
         : "Waiting for an agent"
-      : conversation?.assignee
-        ? `${conversation.assignee.name} is here to help`
-        : conversation?.status === "resolved"
-          ? "Resolved · write again to reopen"
-          : (org?.settings.welcome_text ?? "");
-  groupSelect.hidden = Boolean(conversationId) || groupSelect.options.length < 2;
+      : status === "resolved"
+        ? "Resolved · write again to reopen"
+        : status === "closed"
+          ? "This conversation is closed"
+          : conversation?.assignee
+            ? `${conversation.assignee.name} is here to help`
+            : "");
+  const beforeFirst = !conversationId && !api.token;
+  nameInput.hidden = prechat.name === "off" || !beforeFirst;
+  emailInput.hidden = prechat.email === "off" || !beforeFirst;
+  nameInput.placeholder = prechat.name === "required" ? "Your name" : "Your name (optional)";
+  emailInput.placeholder = prechat.email === "required" ? "Your email" : "Your email (optional)";
+  const rated = conversationId ? storage.get(`${KEY}.rated.${conversationId}`) : null;
+  rateForm.hidden = !(status === "resolved" || status === "closed") || Boolean(rated);
+  transcriptButton.hidden = status !== "resolved" || !leftEmail;
+  if (isOpen) seenPosition = Math.max(seenPosition, ...messages.map((m) => m.position ?? 0));
+  const unseen = isOpen ? 0 : messages.filter((m) => m.sender_side === "org" && m.kind === "text" && (m.position ?? 0) > seenPosition).length;
+  badge.hidden = unseen === 0;
+  badge.textContent = String(unseen);
+  bubble.ariaLabel = org ? `Chat with ${org.name}${unseen ? ` (${unseen} unread)` : ""}` : "Open chat";
+  if (isOpen) storage.set(`${KEY}.seen`, String(seenPosition));
+  groupSelect.hidden = Boolean(conversationId) || prechat.team === "off" || groupSelect.options.length < 2;
+  attachLabel.hidden = !conversationId || conversation?.status === "closed";
   list.replaceChildren(
-    ...(messages.length === 0 && org?.settings.welcome_text ? [h("div", { cls: "w-msg w-in" }, org.settings.welcome_text)] : []),
+    // The welcome text greets once: before the first message of a conversation.
+    ...(messages.length === 0 && !conversationId && org?.settings.welcome_text ? [h("div", { cls: "w-msg w-in w-welcome" }, org.settings.welcome_text)] : []),
     ...messages
       .filter((m) => m.kind !== "note")
       .map((m) => {
@@ -127,17 +240,22 @@ function render() {
         const mine = m.sender_side === "customer";
         const meta = h("span", { cls: "w-meta" }, new Date(m.created_at).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }));
         if (mine) {
-          const tick = tickFor(m, "customer", receipts);
+          const tick = tickFor(m, "customer", view?.receipts);
           meta.append(h("span", { cls: `w-tick w-tick-${tick}`, title: TICK_LABEL[tick], ariaLabel: TICK_LABEL[tick] }, TICK_TEXT[tick]));
           meta.lastElementChild!.setAttribute("data-tick", tick);
         }
-        return h("div", { cls: `w-msg ${mine ? "w-out" : "w-in"}` }, h("span", { cls: "w-text" }, m.text ?? ""), meta);
+        const body = m.attachment_id ? attachmentLink(m.attachment_id, m.text ?? "attachment") : h("span", { cls: "w-text" }, m.text ?? "");
+        return h("div", { cls: `w-msg ${mine ? "w-out" : "w-in"}` }, body, meta);
       }),
   );
   list.scrollTop = list.scrollHeight;
-  typing.textContent = typingName ? `${typingName} is typing…` : "";
+  const typist = view?.typists[0];
+  typing.textContent = typist ? `${typist.name ?? org?.name ?? "Someone"} is typing…` : "";
   send.disabled = conversation?.status === "closed";
   input.disabled = conversation?.status === "closed";
+  const failure = view?.error;
+  if (failure instanceof ApiError && (failure.status === 404 || failure.status === 401)) forgetConversation();
+  else if (failure) showError(failure);
 }
 
 function showError(e: unknown) {
@@ -145,128 +263,63 @@ function showError(e: unknown) {
 }
 
 // ---- protocol ----
-function merge(incoming: ShownMessage[]) {
-  messages = mergeMessages(messages, incoming);
-  render();
-}
-
 function markRead() {
-  if (!live || !conversationId || !isOpen || document.visibilityState !== "visible") return;
-  const newest = lastStoredId(messages.filter((m) => m.sender_side === "org"));
-  if (newest === "0" || compareIds(newest, readUpTo) <= 0) return;
-  readUpTo = newest;
-  live.emit("receipt:read", { conversation_id: conversationId, up_to: newest }).catch(() => (readUpTo = "0"));
-}
-
-async function loadConversation() {
-  if (!conversationId) return;
-  try {
-    const [view, page] = await Promise.all([
-      api.get<Conversation>(`/conversations/${conversationId}`),
-      api.get<{ messages: Message[] }>(`/conversations/${conversationId}/messages?limit=50`),
-    ]);
-    conversation = view;
-    receipts = mergeReceipts(receipts, view.receipts ?? {});
-    merge(page.messages);
-    markRead();
-  } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 401)) forgetConversation();
-    else showError(e);
-  }
+  store?.setViewing(isOpen && document.visibilityState === "visible");
 }
 
 function forgetConversation() {
+  closeConversation();
   conversationId = null;
   storage.remove(`${KEY}.conversation`);
-  messages = [];
-  conversation = null;
   render();
 }
 
-async function resync() {
-  if (!live || !conversationId) return;
-  try {
-    const answer = await live.emit<{ conversations: { messages?: Message[]; receipts?: Receipts; has_more?: boolean }[] }>("sync", {
-      conversations: [{ conversation_id: conversationId, after: lastStoredId(messages) }],
-    });
-    const entry = answer.conversations[0];
-    receipts = mergeReceipts(receipts, entry?.receipts ?? {});
-    merge(entry?.messages ?? []);
-    messages.filter((m) => m.pending && !m.failed).forEach((m) => void sendMessage(m));
-    await loadConversation();
-  } catch {
-    // The next reconnect tries again.
-  }
+function closeConversation() {
+  if (store && session) session.release(store.id);
+  store = null;
 }
 
+/** The visitor's socket and session core, and the conversation opened in it. */
 function connect() {
-  if (live || !api.token) return;
-  live = new Live(api);
-  live.on("status", ({ connected, isReconnect }: { connected: boolean; isReconnect: boolean }) => {
-    banner.hidden = connected;
-    if (isReconnect) void resync();
-  });
-  live.on("message:new", ({ message }: { message: Message }) => {
-    if (message.conversation_id !== conversationId) return;
-    live!.emit("receipt:delivered", { conversation_id: message.conversation_id, up_to: message.id }).catch(() => {});
-    typingName = null;
-    merge([message]);
-    markRead();
-  });
-  live.on("receipt:update", (p: { conversation_id: string; side: "customer" | "org"; delivered_up_to: string; read_up_to: string }) => {
-    if (p.conversation_id !== conversationId) return;
-    receipts = mergeReceipts(receipts, { [p.side]: { delivered_up_to: p.delivered_up_to, read_up_to: p.read_up_to } });
-    render();
-  });
-  live.on("typing", (p: TypingEvent) => {
-    if (p.conversation_id !== conversationId || p.side !== "org") return;
-    typingName = p.is_typing ? (p.name ?? org?.name ?? "Someone") : null;
-    window.clearTimeout(typingTimer);
-    if (p.is_typing) typingTimer = window.setTimeout(() => ((typingName = null), render()), (p.expires_in || 6) * 1000);
-    render();
-  });
-  live.on("conversation:updated", ({ conversation: c }: { conversation: Conversation }) => {
-    if (c.id !== conversationId) return;
-    conversation = { ...conversation, ...c };
-    render();
-  });
-  live.on("queue:position", (p: { conversation_id: string; position: number }) => {
-    if (p.conversation_id !== conversationId || !conversation) return;
-    conversation.queue_position = p.position;
-    render();
-  });
-  live.on("session-ended", () => {
-    live?.close();
-    live = null;
-    forgetConversation();
-  });
-}
-
-async function sendMessage(message: ShownMessage) {
-  try {
-    const answer = await live!.emit<{ message: Message }>("message:send", {
-      conversation_id: message.conversation_id,
-      client_id: message.client_id,
-      text: message.text,
+  if (!session && api.token) {
+    transport = new SocketTransport(api);
+    session = new ChatSession({ transport, rest: api, side: "customer", userId: api.current?.user.id ?? null, store: storage, outboxKey: `${KEY}.outbox` });
+    session.on("status", ({ connected }: { connected: boolean }) => (banner.hidden = connected));
+    session.on("session-ended", () => {
+      closeConversation();
+      session?.dispose();
+      transport?.close();
+      session = transport = null;
+      forgetConversation();
     });
-    merge([answer.message]);
-  } catch (e) {
-    if (e instanceof ApiError && e.code === "busy") {
-      // Nothing was stored; the same client_id is stored once however many tries it takes.
-      window.setTimeout(() => void sendMessage(message), 1000);
-      return;
-    }
-    if (e instanceof ApiError && (e.code === "timeout" || !live?.connected)) return; // resent after reconnect
-    merge([{ ...message, failed: true }]);
-    showError(e);
+  }
+  if (session && conversationId && store?.id !== conversationId) {
+    closeConversation();
+    store = session.open(conversationId);
+    store.subscribe(render);
+    markRead();
   }
 }
 
 async function submit(text: string) {
   showError(null);
   try {
+    if (!conversationId && prechat.team === "required" && !groupSelect.value && groupSelect.options.length > 1) {
+      groupSelect.focus();
+      throw new Error("Please choose a team first.");
+    }
     if (!api.token) {
-      api.setSession(await api.post<Session>("/auth/visitor", { organization: orgSlug, display_name: "Visitor" }));
+      const name = prechat.name === "off" ? "" : nameInput.value.trim();
+      const email = prechat.email === "off" ? "" : emailInput.value.trim();
+      if (prechat.name === "required" && !name) {
+        nameInput.focus();
+        throw new Error("Please tell us your name first.");
+      }
+      if ((prechat.email === "required" && !email) || (email && !emailInput.checkValidity())) {
+        emailInput.focus();
+        throw new Error(email ? "Please check your email address." : "Please tell us your email address first.");
+      }
+      api.setSession(await api.post<Session>("/auth/visitor", { organization: orgSlug, display_name: name || undefined, email: email || undefined, keep: true }));
     }
     if (!conversationId) {
       const answer = await api.post<{ conversation: Conversation; message: Message }>("/conversations", {
@@ -276,30 +329,15 @@ async function submit(text: string) {
         client_id: newClientId(),
       });
       conversationId = answer.conversation.id;
+      offline = answer.conversation.offline ?? null;
       storage.set(`${KEY}.conversation`, conversationId);
-      conversation = answer.conversation;
       connect();
-      merge([answer.message]);
-      await loadConversation();
       return;
     }
     connect();
-    if (live) live.emit("typing:stop", { conversation_id: conversationId }).catch(() => {});
+    if (lastTypingStart) session?.typing(conversationId, false).catch(() => {});
     lastTypingStart = 0;
-    const message: ShownMessage = {
-      id: "",
-      conversation_id: conversationId,
-      client_id: newClientId(),
-      sender_id: api.current?.user.id ?? null,
-      sender_side: "customer",
-      kind: "text",
-      text,
-      attachment_id: null,
-      created_at: new Date().toISOString(),
-      pending: true,
-    };
-    merge([message]);
-    await sendMessage(message);
+    session?.send(conversationId, text);
   } catch (e) {
     input.value = input.value || text;
     showError(e);
@@ -308,71 +346,130 @@ async function submit(text: string) {
 
 async function start() {
   await storage.restore();
-  api = new Api(`${KEY}.session`, "", storage);
+  api = widgetApi();
+  if (!api.token) {
+    // After a reload where the frame's storage is denied: the session from the widget's
+    // own cookie, and the visitor's newest conversation.
+    const resumed = await resumeSession();
+    if (resumed) {
+      api.setSession(resumed);
+      if (!storage.get(`${KEY}.conversation`)) {
+        const mine = await api.get<Conversation[]>("/conversations?limit=1").catch(() => []);
+        if (mine[0] && mine[0].status !== "closed") storage.set(`${KEY}.conversation`, mine[0].id);
+      }
+    }
+  }
   conversationId = storage.get(`${KEY}.conversation`);
-  isOpen = storage.get(`${KEY}.open`) === "1";
+  // Open or not: the frame's own note, else the host's (the one thing it keeps for us).
+  isOpen = (storage.get(`${KEY}.open`) ?? params.get("open")) === "1";
   panel.hidden = !isOpen;
   bubble.hidden = isOpen;
-  parent.postMessage({ type: "raasel:widget", open: isOpen }, "*");
+  tellHost(isOpen);
+  seenPosition = Number(storage.get(`${KEY}.seen`) ?? 0) || 0;
   try {
     org = await api.get<Org>(`/directory/orgs/${encodeURIComponent(orgSlug)}`);
   } catch (e) {
-    showError(e);
+    // Nothing for the site's visitors to see; the site's developer reads why.
+    console.error(`Raasel widget: no organization "${orgSlug}" (check data-org on the <script> tag): ${describeError(e)}`);
+    root.hidden = true;
+    tellHost(false, true);
     return;
   }
-  groupSelect.append(h("option", { value: "" }, `Anyone at ${org.name}`));
+  const fromOrg = org.settings.prechat;
+  if (fromOrg) prechat = { ...fromOrg, name: fromOrg.name === "off" ? prechat.name : fromOrg.name };
+  groupSelect.append(h("option", { value: "" }, prechat.team === "required" ? "Choose a team…" : `Anyone at ${org.name}`));
   for (const g of org.groups ?? []) {
     if (!g.is_default) groupSelect.append(h("option", { value: g.id, selected: g.slug === presetGroup }, g.name));
   }
   bubble.ariaLabel = `Chat with ${org.name}`;
-  if (api.token && conversationId) {
-    connect();
-    await loadConversation();
-  }
+  if (api.token && conversationId) connect();
   render();
 }
 
 document.addEventListener("visibilitychange", markRead);
 
 /**
- * The frame's state (session, conversation id, open or not). A third-party frame's own
- * storage is often denied (blocked third-party cookies), so the loader keeps a copy in
- * the host page's localStorage: it hands it over at start ("raasel:restore") and gets
- * every change ("raasel:store"). The copy only grants this visitor's conversation with
- * this organization, which is the host's own.
+ * The frame's state (session, conversation id, open or not) stays in the frame's own
+ * storage, on Raasel's origin: the host page never sees the visitor's tokens (browsers
+ * partition a third-party frame's storage per site; where it is denied, the session comes
+ * back from the widget's partitioned cookie after a reload, see resumeSession). The host
+ * only hears whether the chat is open, to size the frame.
  */
-function hostBackedStorage() {
-  const state = new Map<string, string>();
-  const save = () => parent !== window && parent.postMessage({ type: "raasel:store", state: Object.fromEntries(state) }, "*");
+function frameStorage() {
+  const memory = new Map<string, string>(); // this page's copy, where storage is denied
   return {
-    get: (key: string) => state.get(key) ?? browserStore.get(key),
+    get: (key: string) => memory.get(key) ?? browserStore.get(key),
     set: (key: string, value: string) => {
-      state.set(key, value);
+      memory.set(key, value);
       browserStore.set(key, value);
-      save();
     },
     remove: (key: string) => {
-      state.delete(key);
+      memory.delete(key);
       browserStore.remove(key);
-      save();
     },
-    restore: () =>
-      new Promise<void>((resolve) => {
-        if (parent === window) return resolve();
-        const timer = window.setTimeout(resolve, 1000);
-        window.addEventListener("message", function onRestore(event) {
-          const data = event.data as { type?: string; state?: Record<string, unknown> } | null;
-          if (event.source !== parent || data?.type !== "raasel:restore") return;
-          for (const [key, value] of Object.entries(data.state ?? {})) {
-            if (typeof value === "string") state.set(key, value);
-          }
-          window.removeEventListener("message", onRestore);
-          window.clearTimeout(timer);
-          resolve();
-        });
-        parent.postMessage({ type: "raasel:hello" }, "*");
-      }),
+    restore: async () => undefined,
   };
+}
+
+/** The session lives in memory (and the frame's storage when it has one); its refresh
+ * token in the widget's HttpOnly cookie, which only Raasel's origin can send. */
+function widgetApi(): Api {
+  return new Api(`${KEY}.session`, "", storage, resumeSession);
+}
+
+async function resumeSession(): Promise<Session | null> {
+  try {
+    const response = await fetch("/api/v1/auth/widget/resume", { method: "POST", credentials: "same-origin" });
+    return response.ok ? ((await response.json()) as Session) : null;
+  } catch {
+    return null;
+  }
+}
+
+function tellHost(open: boolean, gone = false) {
+  if (parent === window) return;
+  try {
+    parent.postMessage({ type: "raasel:widget", open, gone }, hostOrigin);
+  } catch {
+    // Not an origin (a file:// page says "null"): nothing to tell.
+  }
+}
+
+async function attach(file: File) {
+  if (!conversationId || !session) return;
+  showError(null);
+  try {
+    const stored = await api.upload<{ id: string }>(`/conversations/${conversationId}/attachments`, file);
+    session.send(conversationId, file.name, "text", stored.id);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+/** A file of the conversation: fetched with the visitor's token, opened from a blob URL. */
+function attachmentLink(id: string, name: string) {
+  const link = h("button", { cls: "w-file-link", type: "button" }, `📄 ${name}`);
+  link.addEventListener("click", () => {
+    api.blob(`/attachments/${id}`).then(
+      (blob) => window.open(URL.createObjectURL(blob), "_blank", "noopener"),
+      (e) => showError(e),
+    );
+  });
+  return link;
+}
+
+async function rate() {
+  if (!conversationId || !rating) return;
+  showError(null);
+  try {
+    await api.post(`/conversations/${conversationId}/rating`, { rating, comment: rateComment.value.trim() });
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === "already_rated")) return showError(e);
+  }
+  storage.set(`${KEY}.rated.${conversationId}`, String(rating));
+  rateForm.replaceChildren(h("p", { cls: "w-rate-q" }, "Thank you for your rating!"));
+  rateForm.hidden = false;
+  window.setTimeout(render, 4000);
 }
 
 void start();

@@ -9,8 +9,9 @@ from fastapi.responses import FileResponse
 
 from raasel.actions import attachments
 from raasel.api.deps import ActorDep, ServicesDep
-from raasel.api.schemas import Id
+from raasel.api.schemas import AttachmentId, Id
 from raasel.errors import PayloadTooLarge
+from raasel.lib.content_types import too_large_message
 
 router = APIRouter(prefix="/api/v1", tags=["attachments"])
 
@@ -25,14 +26,16 @@ async def upload(
     limit = svc.settings.attachment_max_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(f"attachments are limited to {limit} bytes")
+        raise PayloadTooLarge(too_large_message(limit))
     return await attachments.do_upload_attachment(
         svc, actor, conversation_id, file.filename or "file", data
     )
 
 
 @router.get("/attachments/{attachment_id}")
-async def download(attachment_id: Id, actor: ActorDep, svc: ServicesDep) -> FileResponse:
+async def download(attachment_id: AttachmentId, actor: ActorDep, svc: ServicesDep) -> FileResponse:
+    """The file, to those who may see the message carrying it (its uploader until then);
+    every refusal answers 404 alike."""
     attachment, path = await attachments.open_attachment(svc, actor, attachment_id)
     disposition = "inline" if attachment.content_type in _INLINE else "attachment"
     return FileResponse(

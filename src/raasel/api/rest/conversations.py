@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from raasel.actions import assignment, lifecycle, messages, receipts
+from raasel.actions import assignment, followup, lifecycle, messages, offline, receipts
 from raasel.actions.context import Outcome
 from raasel.api.deps import ActorDep, BusDep, ClientIp, ServicesDep
 from raasel.api.schemas import (
@@ -14,7 +14,9 @@ from raasel.api.schemas import (
     ConversationUpdateBody,
     EscalateBody,
     Id,
+    LeaveEmailBody,
     OpenConversationBody,
+    ResolveBody,
     SendMessageBody,
     TransferBody,
     WatermarkBody,
@@ -23,7 +25,9 @@ from raasel.realtime.bus import EventBus
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
-Cursor = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+_NO_NOTE = ResolveBody()
+
+Cursor = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
 async def _answer(outcome: Outcome, bus: EventBus) -> Any:
@@ -45,6 +49,7 @@ async def open_conversation(
         client_id=body.client_id,
         subject=body.subject,
         client_ip=ip,
+        follows=body.follows,
     )
     result: dict[str, Any] = await _answer(outcome, bus)
     return result
@@ -101,7 +106,18 @@ async def messages_after(
     conversation_id: Id, after_id: Id, actor: ActorDep, svc: ServicesDep
 ) -> dict[str, Any]:
     """Resync: everything after a message id, oldest first (same as the socket ``sync``)."""
-    return await messages.sync_conversation(svc, actor, conversation_id, int(after_id))
+    return await messages.sync_conversation(svc, actor, conversation_id, after_id=int(after_id))
+
+
+@router.get("/{conversation_id}/messages/after-position/{position}")
+async def messages_after_position(
+    conversation_id: Id,
+    position: Annotated[int, Path(ge=0, le=2**62)],
+    actor: ActorDep,
+    svc: ServicesDep,
+) -> dict[str, Any]:
+    """Resync: everything after a position, oldest first (same as the socket ``sync``)."""
+    return await messages.sync_conversation(svc, actor, conversation_id, after_position=position)
 
 
 @router.post("/{conversation_id}/messages", status_code=201)
@@ -126,9 +142,7 @@ async def send_message(
 async def delivered(
     conversation_id: Id, body: WatermarkBody, actor: ActorDep, svc: ServicesDep, bus: BusDep
 ) -> dict[str, Any]:
-    outcome = await receipts.do_mark(
-        svc, actor, conversation_id, field="delivered_up_to", up_to=int(body.up_to)
-    )
+    outcome = await receipts.do_mark(svc, actor, conversation_id, field="delivered", **body.marks())
     result: dict[str, Any] = await _answer(outcome, bus)
     return result
 
@@ -137,9 +151,7 @@ async def delivered(
 async def read(
     conversation_id: Id, body: WatermarkBody, actor: ActorDep, svc: ServicesDep, bus: BusDep
 ) -> dict[str, Any]:
-    outcome = await receipts.do_mark(
-        svc, actor, conversation_id, field="read_up_to", up_to=int(body.up_to)
-    )
+    outcome = await receipts.do_mark(svc, actor, conversation_id, field="read", **body.marks())
     result: dict[str, Any] = await _answer(outcome, bus)
     return result
 
@@ -190,10 +202,16 @@ async def escalate(
 
 @router.post("/{conversation_id}/resolve")
 async def resolve(
-    conversation_id: Id, actor: ActorDep, svc: ServicesDep, bus: BusDep
+    conversation_id: Id,
+    actor: ActorDep,
+    svc: ServicesDep,
+    bus: BusDep,
+    body: ResolveBody = _NO_NOTE,
 ) -> dict[str, Any]:
+    """Resolve; an optional ``resolution_note`` is kept for the organization (the body
+    may be left out)."""
     result: dict[str, Any] = await _answer(
-        await lifecycle.do_resolve(svc, actor, conversation_id), bus
+        await lifecycle.do_resolve(svc, actor, conversation_id, body.resolution_note), bus
     )
     return result
 
@@ -216,3 +234,17 @@ async def reopen(
         await lifecycle.do_reopen(svc, actor, conversation_id), bus
     )
     return result
+
+
+@router.post("/{conversation_id}/contact")
+async def leave_email(
+    conversation_id: Id, body: LeaveEmailBody, actor: ActorDep, svc: ServicesDep
+) -> dict[str, Any]:
+    """A widget visitor leaves an address for the answers (docs/protocol.md, "Offline")."""
+    return await offline.do_leave_email(svc, actor, conversation_id, str(body.email))
+
+
+@router.post("/{conversation_id}/transcript")
+async def mail_transcript(conversation_id: Id, actor: ActorDep, svc: ServicesDep) -> dict[str, Any]:
+    """The customer gets the conversation by mail (their address, or the one they left)."""
+    return await followup.do_mail_transcript(svc, actor, conversation_id)

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from raasel.actions import audit, members, orgs, presence
-from raasel.api.deps import ActorDep, BusDep, ServicesDep, SocketsDep
+from raasel.actions import audit, domains, invitations, members, orgs, presence
+from raasel.api.deps import ActorDep, BusDep, ClientIp, ConnectionsDep, ServicesDep
 from raasel.api.schemas import (
     AvailabilityBody,
     GroupCreateBody,
     GroupUpdateBody,
     Id,
-    MemberCreateBody,
+    InvitationBody,
     MemberUpdateBody,
     OrgCreateBody,
     OrgUpdateBody,
 )
+from raasel.realtime.connections import Revocation
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"])
 
 
 @router.post("/orgs", status_code=201)
-async def create_org(body: OrgCreateBody, actor: ActorDep, svc: ServicesDep) -> dict[str, Any]:
+async def create_org(
+    body: OrgCreateBody, actor: ActorDep, svc: ServicesDep, ip: ClientIp
+) -> dict[str, Any]:
     """Create an organization; the caller becomes its owner (log in again with its slug)."""
     fields = body.model_dump()
     fields["settings"] = {k: v for k, v in fields["settings"].items() if v is not None}
-    return await orgs.do_create_org(svc, actor, fields)
+    return await orgs.do_create_org(svc, actor, fields, ip)
 
 
 @router.get("/orgs/{org_id}")
@@ -40,6 +43,26 @@ async def update_org(
     org_id: Id, body: OrgUpdateBody, actor: ActorDep, svc: ServicesDep
 ) -> dict[str, Any]:
     return await orgs.do_update_org(svc, actor, org_id, body.changes())
+
+
+Domain = Annotated[
+    str, Path(min_length=3, max_length=253, pattern=r"^[a-z0-9.-]+$", description="a domain")
+]
+
+
+@router.get("/orgs/{org_id}/domains")
+async def list_domains(org_id: Id, actor: ActorDep, svc: ServicesDep) -> list[dict[str, Any]]:
+    """The claimed domains, which are verified, and how to prove each (owners, admins)."""
+    return await domains.list_domains(svc, actor, org_id)
+
+
+@router.post("/orgs/{org_id}/domains/{domain}/verify")
+async def verify_domain(
+    org_id: Id, domain: Domain, actor: ActorDep, svc: ServicesDep
+) -> dict[str, Any]:
+    """Check now for the DNS TXT record or the HTTPS .well-known file; a proved domain is
+    shown and searched from then on, and the organization gets its badge."""
+    return await domains.do_verify_domain(svc, actor, org_id, domain)
 
 
 @router.get("/orgs/{org_id}/groups")
@@ -68,14 +91,39 @@ async def list_members(org_id: Id, actor: ActorDep, svc: ServicesDep) -> list[di
     return await members.list_members(svc, actor, org_id)
 
 
-@router.post("/orgs/{org_id}/members", status_code=201)
-async def create_member(
-    org_id: Id, body: MemberCreateBody, actor: ActorDep, svc: ServicesDep
+@router.post("/orgs/{org_id}/invitations", status_code=201)
+async def invite(
+    org_id: Id, body: InvitationBody, actor: ActorDep, svc: ServicesDep
 ) -> dict[str, Any]:
-    """Create an agent account (or add the existing account with that email)."""
+    """Invite an address: a signed, single-use link goes to it by mail. The person joins
+    only by accepting (an existing account with its password). The answer is the same
+    whether or not the address has an account."""
     fields = body.model_dump()
     fields["email"] = fields["email"].lower()
-    return await members.do_create_member(svc, actor, org_id, fields)
+    return await invitations.do_invite_member(svc, actor, org_id, fields)
+
+
+@router.post("/orgs/{org_id}/members", status_code=201)
+async def create_member(
+    org_id: Id, body: InvitationBody, actor: ActorDep, svc: ServicesDep
+) -> dict[str, Any]:
+    """Adding a member is inviting them (same as ``POST .../invitations``): nobody's
+    account is attached, and no password is set, without its holder."""
+    return await invite(org_id, body, actor, svc)
+
+
+@router.get("/orgs/{org_id}/invitations")
+async def list_invitations(org_id: Id, actor: ActorDep, svc: ServicesDep) -> list[dict[str, Any]]:
+    """Pending invitations (owners, admins)."""
+    return await invitations.list_invitations(svc, actor, org_id)
+
+
+@router.delete("/orgs/{org_id}/invitations/{invitation_id}", status_code=204)
+async def revoke_invitation(
+    org_id: Id, invitation_id: Id, actor: ActorDep, svc: ServicesDep
+) -> None:
+    """Withdraw a pending invitation: its link stops working."""
+    await invitations.do_revoke_invitation(svc, actor, org_id, invitation_id)
 
 
 @router.patch("/orgs/{org_id}/members/{user_id}")
@@ -85,15 +133,15 @@ async def update_member(
     body: MemberUpdateBody,
     actor: ActorDep,
     svc: ServicesDep,
-    sockets: SocketsDep,
+    connections: ConnectionsDep,
 ) -> dict[str, Any]:
-    """Role, capacity, groups, or deactivation. The member's consoles reconnect to pick up
-    their new rooms (or are refused, if deactivated)."""
+    """Role, capacity, groups, or deactivation. The member's consoles, on every node, move
+    to the rooms of their new role and groups, or are disconnected if deactivated."""
     member = await members.do_update_member(
         svc, actor, org_id, user_id, body.model_dump(exclude_unset=True)
     )
     if body.model_fields_set & {"role", "group_ids", "is_active"}:
-        await sockets.drop(lambda a: a.org_id == org_id and a.user_id == user_id and a.is_member)
+        await connections.revoke(Revocation.member(org_id, user_id))
     return member
 
 
@@ -102,7 +150,9 @@ async def set_availability(
     body: AvailabilityBody, actor: ActorDep, svc: ServicesDep, bus: BusDep
 ) -> dict[str, Any]:
     """An agent's own availability: online, away or offline."""
-    outcome = await presence.do_set_availability(svc, actor, body.availability)
+    outcome = await presence.do_set_availability(
+        svc, actor, body.availability, restores_availability=body.restores_availability
+    )
     await bus.publish(outcome.events)
     result: dict[str, Any] = outcome.result
     return result

@@ -7,8 +7,9 @@ past this layer.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -21,13 +22,14 @@ from raasel.actions.auth import resolve_actor
 from raasel.actions.context import Actor, Services
 from raasel.actions.limits import check_rate
 from raasel.actions.typing_signals import typing_event
-from raasel.domain import Role
 from raasel.errors import Busy, NotFound, RaaselError
 from raasel.observability import SOCKET_CONNECTIONS, SOCKET_EVENTS
 from raasel.realtime.bus import EventBus
-from raasel.realtime.rooms import agent_room, agents_room, group_room, leads_room, user_room
+from raasel.realtime.connections import Connections
 from raasel.realtime.typing_timers import TypingTimers
 
+from .community_events import CommunityEvents
+from .direct_events import DirectEvents
 from .payloads import (
     HistoryPayload,
     PresencePayload,
@@ -38,6 +40,25 @@ from .payloads import (
 )
 
 log = structlog.get_logger(__name__)
+
+# One sync ack carries at most this many messages, and stops adding conversations' pages
+# once their texts pass this many bytes (a 5.7 KB request once produced an 85 MB ack).
+SYNC_ACK_MESSAGES = 500
+SYNC_ACK_BYTES = 1024 * 1024
+
+# What a platform operator's socket may send: the conversation events, held by the
+# access checks to the conversations opened or escalated to the platform.
+OPERATOR_EVENTS = frozenset(
+    {
+        "message:send",
+        "message:history",
+        "sync",
+        "receipt:delivered",
+        "receipt:read",
+        "typing:start",
+        "typing:stop",
+    }
+)
 
 P = TypeVar("P", bound=BaseModel)
 Handler = Callable[[str, Actor, P], Awaitable[dict[str, Any]]]
@@ -56,14 +77,17 @@ def _client_ip(environ: dict[str, Any]) -> str:
 class SocketApi:
     """Binds the client events of docs/protocol.md to actions."""
 
-    def __init__(self, sio: socketio.AsyncServer, svc: Services, bus: EventBus) -> None:
+    def __init__(
+        self, sio: socketio.AsyncServer, svc: Services, bus: EventBus, connections: Connections
+    ) -> None:
         self.sio = sio
         self.svc = svc
         self.bus = bus
+        self.connections = connections
         self.typing = TypingTimers(bus.publish, svc.settings.typing_ttl_seconds)
-        self.actors: dict[str, Actor] = {}
         self.pending_sends: Counter[str] = Counter()
         self.pending_total = 0
+        self._count_engine_sessions(sio)
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         self._on("message:send", SendPayload, self.send)
@@ -74,14 +98,41 @@ class SocketApi:
         self._on("typing:start", TypingPayload, self.typing_start)
         self._on("typing:stop", TypingPayload, self.typing_stop)
         self._on("presence:set", PresencePayload, self.presence_set)
+        DirectEvents(self)
+        CommunityEvents(self)
         sio.on("*", self.unknown_event)
+
+    def _count_engine_sessions(self, sio: socketio.AsyncServer) -> None:
+        """Every Engine.IO session counts per IP (``session_rate``), also one that never
+        sends Socket.IO's CONNECT (a bare session used to cost nothing). The limit is
+        above ``connect_rate``, so a real client meets the typed ``rate_limited`` of
+        ``connect`` first."""
+        admit = sio.eio.handlers["connect"]
+
+        async def eio_connect(eio_sid: str, environ: dict[str, Any]) -> Any:
+            try:
+                await check_rate(
+                    self.svc, "session", f"ip:{_client_ip(environ)}", what="connections"
+                )
+            except RaaselError:
+                return False  # Engine.IO answers 401 and forgets the session
+            return await admit(eio_sid, environ)
+
+        sio.eio.on("connect", eio_connect)
+
+    def on_event(self, name: str, model: type[P], handler: Handler[P]) -> None:
+        """Bind a client event (the direct-chat events live in direct_events.py)."""
+        self._on(name, model, handler)
 
     def _on(self, name: str, model: type[P], handler: Handler[P]) -> None:
         async def dispatch(sid: str, *args: Any) -> dict[str, Any]:
-            actor = self.actors.get(sid)
+            actor = self.connections.actor_of(sid)
             if actor is None:
                 SOCKET_EVENTS.labels(name, "unauthenticated").inc()
                 return _error("unauthenticated", "not connected")
+            if actor.is_operator and name not in OPERATOR_EVENTS:
+                SOCKET_EVENTS.labels(name, "forbidden").inc()
+                return _error("forbidden", "an operator's session sends conversation events only")
             if len(args) != 1 or not isinstance(args[0], dict):
                 SOCKET_EVENTS.labels(name, "invalid").inc()
                 return _error("validation_error", "the payload must be one JSON object")
@@ -125,36 +176,13 @@ class SocketApi:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": code, "message": exc.message}
             ) from None
-        self.actors[sid] = actor
+        await self.connections.attach(sid, actor)
         SOCKET_CONNECTIONS.inc()
-        for room in self._rooms_of(actor):
-            await self.sio.enter_room(sid, room)
         if actor.is_member:
             await self.bus.publish(await presence.agent_connected(self.svc, actor))
 
-    @staticmethod
-    def _rooms_of(actor: Actor) -> list[str]:
-        if not actor.is_member or actor.org_id is None:
-            return [user_room(actor.user_id)]
-        rooms = [agent_room(actor.org_id, actor.user_id), agents_room(actor.org_id)]
-        rooms += [group_room(g) for g in actor.group_ids]
-        if actor.has_role(Role.SUPERVISOR):
-            rooms.append(leads_room(actor.org_id))
-        return rooms
-
-    async def drop(self, which: Callable[[Actor], bool]) -> int:
-        """Disconnect this node's sockets whose actor matches (logout, changed membership).
-
-        Clients reconnect with a fresh token and get the rooms of their new role and
-        groups, or are refused if their session ended.
-        """
-        sids = [sid for sid, actor in self.actors.items() if which(actor)]
-        for sid in sids:
-            await self.sio.disconnect(sid)
-        return len(sids)
-
     async def disconnect(self, sid: str, *_: Any) -> None:
-        actor = self.actors.pop(sid, None)
+        actor = self.connections.detach(sid)
         if actor is None:
             return
         SOCKET_CONNECTIONS.dec()
@@ -162,9 +190,10 @@ class SocketApi:
         if actor.is_member:
             await self.bus.publish(await presence.agent_disconnected(self.svc, actor))
 
-    async def send(self, sid: str, actor: Actor, p: SendPayload) -> dict[str, Any]:
-        """Admission control first: an overloaded node answers ``busy`` at once instead of
-        queueing seconds of work (docs/benchmarks.md); nothing is stored then."""
+    @contextlib.asynccontextmanager
+    async def admitted(self, sid: str) -> AsyncIterator[None]:
+        """A send counted among those waiting to be stored, or ``busy`` at once when this
+        socket or the node has too many (admission control, docs/benchmarks.md)."""
         settings = self.svc.settings
         if (
             self.pending_sends[sid] >= settings.max_pending_sends_per_socket
@@ -174,6 +203,17 @@ class SocketApi:
         self.pending_sends[sid] += 1
         self.pending_total += 1
         try:
+            yield
+        finally:
+            self.pending_total -= 1
+            self.pending_sends[sid] -= 1
+            if self.pending_sends[sid] <= 0:
+                del self.pending_sends[sid]
+
+    async def send(self, sid: str, actor: Actor, p: SendPayload) -> dict[str, Any]:
+        """Admission control first: an overloaded node answers ``busy`` at once instead of
+        queueing seconds of work (docs/benchmarks.md); nothing is stored then."""
+        async with self.admitted(sid):
             self.typing.stopped(sid, p.conversation_id)
             outcome = await messages.do_send_message(
                 self.svc,
@@ -185,11 +225,6 @@ class SocketApi:
                 attachment_id=p.attachment_id,
                 sid=sid,
             )
-        finally:
-            self.pending_total -= 1
-            self.pending_sends[sid] -= 1
-            if self.pending_sends[sid] <= 0:
-                del self.pending_sends[sid]
         await self.bus.publish(outcome.events)
         return {"message": outcome.result}
 
@@ -199,21 +234,40 @@ class SocketApi:
         )
 
     async def sync(self, sid: str, actor: Actor, p: SyncPayload) -> dict[str, Any]:
-        results = []
+        """Each conversation once (the first time it is named), and at most
+        ``SYNC_ACK_MESSAGES`` messages and about ``SYNC_ACK_BYTES`` of text per ack: past
+        that a conversation answers ``has_more`` and the client asks again. One ack's
+        size is bounded whatever the request (docs/protocol.md, "Reconnecting")."""
+        await check_rate(
+            self.svc, "sync", f"user:{actor.user_id}", what="history and sync requests"
+        )
+        results: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        budget, text_bytes = SYNC_ACK_MESSAGES, 0
         for item in p.conversations:
+            if item.conversation_id in seen:
+                continue
+            seen.add(item.conversation_id)
             try:
-                results.append(
-                    await messages.sync_conversation(
-                        self.svc, actor, item.conversation_id, int(item.after)
-                    )
+                answer = await messages.sync_conversation(
+                    self.svc,
+                    actor,
+                    item.conversation_id,
+                    after_position=item.after_position,
+                    after_id=int(item.after) if item.after is not None else None,
+                    limit=min(messages.SYNC_PAGE, budget) if text_bytes < SYNC_ACK_BYTES else 0,
                 )
             except NotFound as exc:
                 results.append({"conversation_id": item.conversation_id, "error": exc.to_dict()})
+                continue
+            budget -= len(answer["messages"])
+            text_bytes += sum(len(m["text"].encode()) for m in answer["messages"])
+            results.append(answer)
         return {"conversations": results}
 
     async def delivered(self, sid: str, actor: Actor, p: WatermarkPayload) -> dict[str, Any]:
         outcome = await receipts.do_mark(
-            self.svc, actor, p.conversation_id, field="delivered_up_to", up_to=int(p.up_to)
+            self.svc, actor, p.conversation_id, field="delivered", **p.marks()
         )
         await self.bus.publish(outcome.events)
         result: dict[str, Any] = outcome.result
@@ -221,7 +275,7 @@ class SocketApi:
 
     async def read(self, sid: str, actor: Actor, p: WatermarkPayload) -> dict[str, Any]:
         outcome = await receipts.do_mark(
-            self.svc, actor, p.conversation_id, field="read_up_to", up_to=int(p.up_to)
+            self.svc, actor, p.conversation_id, field="read", **p.marks()
         )
         await self.bus.publish(outcome.events)
         result: dict[str, Any] = outcome.result
@@ -250,7 +304,9 @@ class SocketApi:
         return {}
 
     async def presence_set(self, sid: str, actor: Actor, p: PresencePayload) -> dict[str, Any]:
-        outcome = await presence.do_set_availability(self.svc, actor, p.availability)
+        outcome = await presence.do_set_availability(
+            self.svc, actor, p.availability, restores_availability=p.restores_availability
+        )
         await self.bus.publish(outcome.events)
         result: dict[str, Any] = outcome.result
         return result

@@ -12,18 +12,44 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from raasel.storage.records import Conversation, ConversationSide
 from raasel.storage.schema import conversation_sides as s
 from raasel.storage.schema import conversations as c
+from raasel.storage.schema import memberships as m
+
+_SIDE_FIELDS = (
+    "side",
+    "delivered_position",
+    "read_position",
+    "delivered_up_to",
+    "read_up_to",
+    "received",
+    "read_count",
+)
+_SIDE_COLUMNS = [s.c[name] for name in _SIDE_FIELDS]
+
+
+def _side_of(row: Any) -> ConversationSide:
+    return ConversationSide(row.id, *(row._mapping[s.c[name]] for name in _SIDE_FIELDS))
 
 
 async def insert_conversation(
     conn: AsyncConnection, values: dict[str, Any], sides: Iterable[str]
 ) -> None:
     await conn.execute(c.insert().values(**values))
-    for side in sides:
-        await conn.execute(
-            s.insert().values(
-                conversation_id=values["id"], side=side, delivered_up_to=0, read_up_to=0, unread=0
-            )
-        )
+    await conn.execute(
+        s.insert(),
+        [
+            {
+                "conversation_id": values["id"],
+                "side": side,
+                "delivered_position": 0,
+                "read_position": 0,
+                "delivered_up_to": 0,
+                "read_up_to": 0,
+                "received": 0,
+                "read_count": 0,
+            }
+            for side in sides
+        ],
+    )
 
 
 async def find_conversation(
@@ -47,7 +73,7 @@ async def list_for_customer(
     conn: AsyncConnection, customer_id: str, side: str, limit: int, org_id: str | None = None
 ) -> list[tuple[Conversation, ConversationSide]]:
     query = (
-        select(c, s.c.side, s.c.delivered_up_to, s.c.read_up_to, s.c.unread)
+        select(c, *_SIDE_COLUMNS)
         .join(s, and_(s.c.conversation_id == c.c.id, s.c.side == side))
         .where(c.c.customer_id == customer_id)
         .order_by(c.c.updated_at.desc(), c.c.id.desc())
@@ -55,13 +81,7 @@ async def list_for_customer(
     )
     if org_id is not None:
         query = query.where(c.c.org_id == org_id)
-    return [
-        (
-            Conversation.from_row(r),
-            ConversationSide(r.id, r.side, r.delivered_up_to, r.read_up_to, r.unread),
-        )
-        for r in (await conn.execute(query)).all()
-    ]
+    return [(Conversation.from_row(r), _side_of(r)) for r in (await conn.execute(query)).all()]
 
 
 async def list_for_org(
@@ -75,23 +95,18 @@ async def list_for_org(
     limit: int,
 ) -> list[tuple[Conversation, ConversationSide]]:
     query = (
-        select(c, s.c.side, s.c.delivered_up_to, s.c.read_up_to, s.c.unread)
+        select(c, *_SIDE_COLUMNS)
         .join(s, and_(s.c.conversation_id == c.c.id, s.c.side == side))
         .where(c.c.org_id == org_id, c.c.status.in_(statuses))
         .order_by(c.c.updated_at.desc(), c.c.id.desc())
         .limit(limit)
     )
-    if group_ids is not None:
-        query = query.where(c.c.group_id.in_(group_ids))
+    if group_ids is not None:  # the groups', and those in no group ("Unassigned")
+        ungrouped = and_(c.c.group_id.is_(None), c.c.kind == "support")
+        query = query.where(or_(c.c.group_id.in_(group_ids), ungrouped))
     if assignee_id is not None:
         query = query.where(c.c.assignee_id == assignee_id)
-    return [
-        (
-            Conversation.from_row(r),
-            ConversationSide(r.id, r.side, r.delivered_up_to, r.read_up_to, r.unread),
-        )
-        for r in (await conn.execute(query)).all()
-    ]
+    return [(Conversation.from_row(r), _side_of(r)) for r in (await conn.execute(query)).all()]
 
 
 async def queued_in_group(
@@ -111,6 +126,21 @@ async def queued_in_group(
     )
     if claim:
         query = query.with_for_update(skip_locked=True)
+    return [Conversation.from_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def queued_without_group(conn: AsyncConnection, org_id: str) -> list[Conversation]:
+    """Support conversations waiting in no group ("Unassigned"), in arrival order."""
+    query = (
+        select(c)
+        .where(
+            c.c.org_id == org_id,
+            c.c.group_id.is_(None),
+            c.c.status == "queued",
+            c.c.kind == "support",
+        )
+        .order_by(c.c.queued_at, c.c.id)
+    )
     return [Conversation.from_row(r) for r in (await conn.execute(query)).all()]
 
 
@@ -161,74 +191,9 @@ async def update_conversation(
     return result.rowcount == 1
 
 
-async def record_message(
-    conn: AsyncConnection,
-    conversation_id: str,
-    *,
-    message_id: int,
-    at: datetime,
-    preview: str | None,
-    sender_id: str,
-    unread_sides: list[str],
-) -> dict[str, int]:
-    """Note a new message: last-message fields and others' unread counts (returned).
-
-    Internal notes (``preview`` None) change nothing the customer can see, not even the
-    conversation's ``updated_at`` (its place in the customer's list).
-    """
-    if preview is not None:
-        values: dict[str, Any] = {
-            "updated_at": at,
-            "last_message_id": message_id,
-            "last_message_at": at,
-            "last_preview": preview,
-            "last_sender_id": sender_id,
-        }
-        newer = or_(c.c.last_message_id.is_(None), c.c.last_message_id < message_id)
-        await conn.execute(update(c).where(c.c.id == conversation_id, newer).values(**values))
-    if not unread_sides:
-        return {}
-    rows = await conn.execute(
-        update(s)
-        .where(s.c.conversation_id == conversation_id, s.c.side.in_(unread_sides))
-        .values(unread=s.c.unread + 1)
-        .returning(s.c.side, s.c.unread)
-    )
-    return {row.side: row.unread for row in rows}
-
-
 async def get_sides(conn: AsyncConnection, conversation_id: str) -> dict[str, ConversationSide]:
     rows = (await conn.execute(select(s).where(s.c.conversation_id == conversation_id))).all()
     return {row.side: ConversationSide.from_row(row) for row in rows}
-
-
-async def advance_watermark(
-    conn: AsyncConnection, conversation_id: str, side: str, field: str, up_to: int
-) -> bool:
-    """Move a watermark forward only (never back); True if it moved.
-
-    Reading implies delivery, so moving ``read_up_to`` also lifts ``delivered_up_to``.
-    """
-    column = s.c[field]
-    values: dict[str, Any] = {field: up_to}
-    if field == "read_up_to":
-        values["delivered_up_to"] = func.max(s.c.delivered_up_to, up_to)
-        if conn.dialect.name == "postgresql":
-            values["delivered_up_to"] = func.greatest(s.c.delivered_up_to, up_to)
-    result = await conn.execute(
-        update(s)
-        .where(s.c.conversation_id == conversation_id, s.c.side == side, column < up_to)
-        .values(**values)
-    )
-    return result.rowcount == 1
-
-
-async def set_unread(conn: AsyncConnection, conversation_id: str, side: str, unread: int) -> None:
-    await conn.execute(
-        update(s)
-        .where(s.c.conversation_id == conversation_id, s.c.side == side)
-        .values(unread=unread)
-    )
 
 
 async def customer_history(
@@ -242,3 +207,44 @@ async def customer_history(
         .limit(limit)
     )
     return [Conversation.from_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def find_by_open_key(
+    conn: AsyncConnection, org_id: str, customer_id: str, open_client_id: str
+) -> Conversation | None:
+    """The organization's conversation with this customer opened under this retry key
+    (the ``uq_conversation_open`` constraint's columns: one index lookup)."""
+    query = select(c).where(
+        c.c.customer_id == customer_id,
+        c.c.open_client_id == open_client_id,
+        c.c.org_id == org_id,
+    )
+    row = (await conn.execute(query)).first()
+    return Conversation.from_row(row) if row else None
+
+
+async def assigned_to_away(conn: AsyncConnection) -> list[tuple[str, str, str | None, datetime]]:
+    """Active conversations whose assignee is away (chosen or not), every organization:
+    ``(conversation id, org id, group id, away since)`` (the presence sweep)."""
+    query = (
+        select(c.c.id, c.c.org_id, c.c.group_id, m.c.away_since)
+        .join(m, (m.c.org_id == c.c.org_id) & (m.c.user_id == c.c.assignee_id))
+        .where(
+            c.c.status == "active",
+            m.c.availability != "online",
+            m.c.away_since.is_not(None),
+        )
+        .order_by(m.c.away_since, c.c.id)
+    )
+    return [(r.id, r.org_id, r.group_id, r.away_since) for r in (await conn.execute(query)).all()]
+
+
+async def groups_with_queue(conn: AsyncConnection) -> list[tuple[str, str]]:
+    """``(org id, group id)`` of every group with a support conversation waiting."""
+    query = (
+        select(c.c.org_id, c.c.group_id)
+        .where(c.c.status == "queued", c.c.group_id.is_not(None))
+        .group_by(c.c.org_id, c.c.group_id)
+        .order_by(c.c.org_id, c.c.group_id)
+    )
+    return [(r.org_id, r.group_id) for r in (await conn.execute(query)).all()]

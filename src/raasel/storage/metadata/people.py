@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -109,3 +110,58 @@ async def group_members_of(
     if lock:
         query = query.with_for_update(of=m)
     return [Membership.from_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def active_member_ids(conn: AsyncConnection, org_id: str) -> list[str]:
+    """Every active member of the organization (whose presence routing may ask for)."""
+    query = select(m.c.user_id).where(m.c.org_id == org_id, m.c.is_active.is_(True))
+    return [row[0] for row in (await conn.execute(query)).all()]
+
+
+async def online_memberships(conn: AsyncConnection) -> list[Membership]:
+    """Every active membership set "online", of every organization (the presence sweep)."""
+    query = select(m).where(m.c.availability == "online", m.c.is_active.is_(True))
+    return [Membership.from_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def mark_disconnected(
+    conn: AsyncConnection, keys: list[tuple[str, str]], at: datetime
+) -> None:
+    """Note when these members' last console went, unless already noted."""
+    for org_id, user_id in keys:
+        await conn.execute(
+            update(m)
+            .where(m.c.org_id == org_id, m.c.user_id == user_id, m.c.disconnected_at.is_(None))
+            .values(disconnected_at=at)
+        )
+
+
+async def mark_auto_away(
+    conn: AsyncConnection, org_id: str, user_id: str, disconnected_before: datetime
+) -> bool:
+    """Away, because no console came back since before ``disconnected_before``.
+
+    The condition is checked by the UPDATE itself: a console that returned meanwhile
+    cleared ``disconnected_at`` and nothing changes (returns False)."""
+    result = await conn.execute(
+        update(m)
+        .where(
+            m.c.org_id == org_id,
+            m.c.user_id == user_id,
+            m.c.availability == "online",
+            m.c.disconnected_at <= disconnected_before,
+        )
+        .values(availability="away", is_auto_away=True, away_since=m.c.disconnected_at)
+    )
+    return bool(result.rowcount)
+
+
+async def clear_disconnected(
+    conn: AsyncConnection, org_id: str, user_id: str, was: datetime | None
+) -> None:
+    """A console is connected after all: forget the note, if it is still the one read."""
+    await conn.execute(
+        update(m)
+        .where(m.c.org_id == org_id, m.c.user_id == user_id, m.c.disconnected_at == was)
+        .values(disconnected_at=None)
+    )

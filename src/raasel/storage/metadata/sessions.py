@@ -40,3 +40,16 @@ async def revoke_family(conn: AsyncConnection, family_id: str, when: datetime) -
 async def is_family_live(conn: AsyncConnection, family_id: str) -> bool:
     query = select(t.c.id).where(t.c.family_id == family_id, t.c.revoked_at.is_(None)).limit(1)
     return (await conn.execute(query)).first() is not None
+
+
+async def revoke_all_of_user(conn: AsyncConnection, user_id: str, when: datetime) -> list[str]:
+    """Revoke every live session of the user; returns their family ids."""
+    live = select(t.c.family_id).where(t.c.user_id == user_id, t.c.revoked_at.is_(None))
+    families = sorted({row[0] for row in (await conn.execute(live)).all()})
+    if families:
+        await conn.execute(
+            update(t)
+            .where(t.c.user_id == user_id, t.c.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )
+    return families

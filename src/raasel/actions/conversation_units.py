@@ -1,0 +1,145 @@
+"""Building blocks of conversation units: access inside the unit, appending a message.
+
+Every command on a conversation is one unit run by the committer (``Database.run``):
+it loads the conversation in the batch (locked on PostgreSQL), checks access and the
+rules on that state, changes it, and emits its events, which the committer publishes
+after COMMIT in commit order (docs/architecture.md, "The engine").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raasel.actions.access import can_agent_see, side_of
+from raasel.actions.context import Actor, Event
+from raasel.actions.views import message_view, preview_of, visible_position
+from raasel.domain import Role, Side
+from raasel.errors import NotFound
+from raasel.lib.clock import utcnow
+from raasel.lib.ids import new_id
+from raasel.realtime.rooms import customer_rooms, org_side_rooms, platform_rooms
+from raasel.rules.conversations import Sender, counted_for, is_public
+from raasel.storage.message_store import StoredMessage
+from raasel.storage.records import Conversation
+from raasel.storage.unit_batch import UnitBatch
+
+
+def may_access(actor: Actor, conversation: Conversation) -> bool:
+    """The tenant scope, applied to the record the unit loaded by id (answered alike
+    "not found" for missing and forbidden, as ``access_conversation`` does)."""
+    if actor.is_operator:
+        return conversation.platform_at is not None
+    if actor.is_member:
+        return conversation.org_id == actor.org_id and can_agent_see(actor, conversation)
+    if actor.is_visitor and conversation.org_id != actor.org_id:
+        return False
+    return conversation.customer_id == actor.user_id
+
+
+async def load_for(batch: UnitBatch, actor: Actor, conversation_id: str) -> Conversation:
+    conversation = await batch.conversation(conversation_id)
+    if conversation is None or not may_access(actor, conversation):
+        raise NotFound("conversation not found")
+    return conversation
+
+
+def sender_of(actor: Actor) -> Sender:
+    return Sender(actor.user_id, side_of(actor), actor.has_role(Role.SUPERVISOR))
+
+
+def live_message_events(
+    conversation: Conversation, message: StoredMessage, previous_public: int, skip_sid: str | None
+) -> list[Event]:
+    """``message:new`` to each audience with the previous position *it* can see, so a
+    receiver that holds less knows it missed something (docs/protocol.md)."""
+    view = message_view(message)
+    base: dict[str, Any] = {"message": view, "conversation_id": conversation.id}
+    events = [
+        Event(
+            "message:new",
+            base | {"position": message.position, "previous_position": message.position - 1},
+            tuple(org_side_rooms(conversation)),
+            skip_sid,
+        )
+    ]
+    public = customer_rooms(conversation) + platform_rooms(conversation)
+    if is_public(message.kind) and public:
+        events.append(
+            Event(
+                "message:new",
+                base | {"position": message.position, "previous_position": previous_public},
+                tuple(public),
+                skip_sid,
+            )
+        )
+    return events
+
+
+def unread_event(conversation: Conversation, side: str, unread: int) -> Event:
+    if side == Side.PLATFORM:
+        rooms = platform_rooms(conversation)
+    elif side == Side.CUSTOMER:
+        rooms = customer_rooms(conversation)
+    else:
+        rooms = org_side_rooms(conversation)
+    payload = {
+        "conversation_id": conversation.id,
+        "side": side,
+        "unread": unread,
+        "position": visible_position(conversation, side),
+    }
+    return Event("unread:update", payload, tuple(rooms))
+
+
+async def append(
+    batch: UnitBatch,
+    conversation: Conversation,
+    *,
+    sender_id: str,
+    sender_side: str,
+    kind: str,
+    body: str,
+    client_id: str | None = None,
+    attachment_id: str | None = None,
+    skip_sid: str | None = None,
+) -> tuple[Conversation, StoredMessage]:
+    """Give the message the conversation's next position, note it on the summary and on
+    the other side's counters, and emit its events. Ids grow with positions."""
+    position = conversation.last_position + 1
+    message_id = max(new_id(), conversation.last_position_id + 1)
+    now = utcnow()
+    message = StoredMessage(
+        org_id=conversation.org_id,
+        conversation_id=conversation.id,
+        position=position,
+        id=message_id,
+        sender_id=sender_id,
+        sender_side=sender_side,
+        client_id=client_id or f"srv-{message_id}",
+        kind=kind,
+        body=body,
+        attachment_id=attachment_id,
+        created_at=now,
+    )
+    batch.add_message(message)
+    previous_public = conversation.last_public_position
+    changes: dict[str, Any] = {"last_position": position, "last_position_id": message_id}
+    if is_public(kind):
+        # Internal notes change nothing the customer can see, not even the list order.
+        changes |= {
+            "last_public_position": position,
+            "updated_at": now,
+            "last_message_id": message_id,
+            "last_message_at": now,
+            "last_preview": preview_of(message),
+            "last_sender_id": sender_id,
+        }
+    conversation = batch.put(conversation, **changes)
+    batch.emit(*live_message_events(conversation, message, previous_public, skip_sid))
+    counted = counted_for(sender_side, kind, conversation.kind)
+    if counted is not None:
+        sides = await batch.sides(conversation.id)
+        if counted in sides:
+            side = batch.put_side(sides[counted], received=sides[counted].received + 1)
+            batch.emit(unread_event(conversation, counted, side.unread))
+    return conversation, message

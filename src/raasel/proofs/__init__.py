@@ -1,0 +1,1 @@
+"""Proofs fetched from the network: that an organization controls a domain."""

@@ -1,0 +1,1 @@
+"""Pure rules of the conversation engine: functions over records, no I/O (STYLE.md)."""

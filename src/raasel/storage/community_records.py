@@ -1,0 +1,41 @@
+"""Records of community channels (storage/community_schema.py): actions never see rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from raasel.storage.records import _FromRow
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityChannel(_FromRow):
+    id: str
+    org_id: str
+    name: str
+    description: str
+    join_mode: str
+    status: str
+    invite_code: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    last_position: int
+    last_position_id: int
+    last_message_at: datetime | None
+    member_count: int
+    delivered_position: int
+    read_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityMember(_FromRow):
+    channel_id: str
+    user_id: str
+    org_id: str
+    status: str
+    is_muted: bool
+    delivered_position: int
+    read_position: int
+    joined_at: datetime
+    updated_at: datetime
