@@ -38,6 +38,7 @@ class ConversationKind(StrEnum):
     B2B = "b2b"
     DIRECT = "direct"
     PLATFORM = "platform"  # an organization <-> the node's operators
+    TEAM = "team"  # a team room: one organization's members only (actions/team_rooms.py)
 
 
 class ConversationStatus(StrEnum):
