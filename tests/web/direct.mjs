@@ -459,7 +459,228 @@ async function interop() {
   check("the browser's PreKey message decrypted by the SDK; the SDK's reply decrypted in the browser");
 }
 
-const SCENARIOS = { basics, attacks, requests, plaintext, interop };
+
+/** A Signal v3 WhisperMessage's ratchet key (field 1 of the protobuf after the version byte). */
+function ratchetKeyOf(envelope) {
+  const raw = Buffer.from(envelope.body, "base64");
+  if (envelope.type !== 1 || raw[1] !== 0x0a || raw[2] !== 0x21) throw new Error(`not a WhisperMessage with a ratchet key: type ${envelope.type}`);
+  return raw.subarray(3, 36).toString("hex");
+}
+
+/** The socket of `page` through this test: frames either way can be held back or dropped. */
+async function interpose(page) {
+  const net = { holdIn: 0, heldIn: [], dropIn: new Set(), holdOut: false, heldOut: [], refusals: [] };
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    net.ws = ws;
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      if (net.holdOut && typeof m === "string" && /^42\d*\["direct:send"/.test(m)) return void net.heldOut.push(m);
+      server.send(m);
+    });
+    server.onMessage((m) => {
+      const text = typeof m === "string" ? m : "";
+      if (/^43\d*\[/.test(text) && text.includes('"stale_devices"')) net.refusals.push(text);
+      const match = /^42(\[.*\])$/s.exec(text);
+      if (match) {
+        const [event] = JSON.parse(match[1]);
+        if (net.dropIn.has(event)) return;
+        if (event === "direct:message" && net.holdIn > 0) {
+          net.holdIn -= 1;
+          return void net.heldIn.push(m);
+        }
+      }
+      ws.send(m);
+    });
+  });
+  return net;
+}
+
+async function ownDeviceId(page, userId) {
+  return Number(await page.evaluate((id) => localStorage.getItem(`raasel.e2e.device.${id}`), userId));
+}
+
+async function rawRecords(page, userId) {
+  return page.evaluate(async (id) => {
+    const open = indexedDB.open(`raasel-e2e.${id}`);
+    const db = await new Promise((r) => (open.onsuccess = () => r(open.result)));
+    const all = await new Promise((r) => {
+      const q = db.transaction("records").objectStore("records").getAll();
+      q.onsuccess = () => r(q.result);
+    });
+    db.close();
+    return all.map((v) => btoa(String.fromCharCode(...new Uint8Array(v.buffer ?? v))));
+  }, userId);
+}
+
+async function unlockWith(page, passphrase) {
+  await page.getByRole("heading", { name: "Unlock your encrypted chats" }).waitFor();
+  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+  await page.getByRole("button", { name: "Unlock" }).click();
+}
+
+/** Out-of-order delivery across a ratchet step, stale device lists refused and recovered,
+ * a lost session recovered by a re-send, the outbox kept (sealed) across a reload, and a
+ * passphrase change. */
+async function delivery() {
+  const ca = await newContext();
+  const cb = await newContext();
+  const alice = await account(ca, "Alice Order");
+  const bob = await account(cb, "Bob Order");
+  const bobHandle = `bobo_${unique()}`;
+  const a = await newPage("alice", ca);
+  const b = await newPage("bob", cb);
+  const aNet = await interpose(a);
+  const bNet = await interpose(b);
+  const aliceSends = watchSends(a);
+  await openDirect(a, alice.session);
+  await openDirect(b, bob.session);
+  await setUpKeys(a);
+  await setUpKeys(b);
+  await chooseHandle(b, bobHandle);
+  await startChat(a, bobHandle);
+  await send(a, "hello, ordering");
+  await b.locator(".direct-root .conversation-item", { hasText: "Alice Order" }).click();
+  await b.getByTestId("message-request").getByRole("button", { name: "Accept" }).click();
+  await bubble(b, "hello, ordering").waitFor();
+  await send(b, "ready here");
+  await bubble(a, "ready here").waitFor();
+  await send(a, "go on");
+  await bubble(b, "go on").waitFor();
+  const bobId = bob.session.user.id;
+  const aliceId = alice.session.user.id;
+  const bobDevice = await ownDeviceId(b, bobId);
+  const forBob = (sendPayload) => sendPayload.envelopes.find((e) => e.user_id === bobId && e.device_id === bobDevice);
+
+  // Bob writes; the network holds it back from Alice until she has written again on her
+  // current chain. Then she reads it (a ratchet step) and writes on a new chain; Bob gets
+  // the new-chain message first and the old-chain one after it.
+  aNet.holdIn = 1;
+  await send(b, "a ratchet step");
+  await until("Bob's message to be held on its way to Alice", async () => aNet.heldIn.length === 1);
+  bNet.holdIn = 1;
+  const before = aliceSends.length;
+  await send(a, "old chain message");
+  await until("Alice's old-chain message to be stored", async () => ["sent", "delivered", "read"].includes(await tickOf(a, "old chain message")));
+  await until("it to be held on its way to Bob", async () => bNet.heldIn.length === 1);
+  for (const m of aNet.heldIn.splice(0)) aNet.ws.send(m);
+  await bubble(a, "a ratchet step").waitFor();
+  await send(a, "new chain message");
+  await bubble(b, "new chain message").waitFor();
+  await bubble(b, "old chain message").waitFor();
+  for (const m of bNet.heldIn.splice(0)) bNet.ws.send(m);
+  const [oldSend, newSend] = aliceSends.slice(before);
+  if (!oldSend || !newSend || oldSend.client_id === newSend.client_id) throw new Error(`expected two sends, got ${aliceSends.length - before}`);
+  if (ratchetKeyOf(forBob(oldSend)) === ratchetKeyOf(forBob(newSend))) throw new Error("the two messages were on the same chain: no ratchet step between them");
+  await send(b, "after the reorder");
+  await bubble(a, "after the reorder").waitFor();
+  const shown = (await b.locator(".direct-root .bubble .text").allInnerTexts()).filter((t) => /chain message/.test(t));
+  if (JSON.stringify(shown) !== JSON.stringify(["old chain message", "new chain message"])) throw new Error(`Bob shows ${JSON.stringify(shown)}`);
+  if (await b.locator(".direct-root .system", { hasText: /Could not decrypt|replayed/ }).count()) throw new Error("a reordered message was not read");
+  check("out of order across a ratchet step: the new-chain message reached Bob first, the old-chain one decrypted after it; shown in order, once, the session kept working");
+
+  // Bob links a second device; the news never reaches Alice (the event is dropped), so her
+  // next send names a stale list: refused with the current one, re-encrypted, same client id.
+  aNet.dropIn.add("direct:devices");
+  const cb2 = await newContext();
+  const b2 = await newPage("bob-2", cb2);
+  const bob2 = await login(cb2, bob.email);
+  await openDirect(b2, bob2);
+  await setUpKeys(b2);
+  const staleFrom = aliceSends.length;
+  await send(a, "to a stale list");
+  await until("Alice's message to be stored", async () => ["sent", "delivered", "read"].includes(await tickOf(a, "to a stale list")));
+  const tries = aliceSends.slice(staleFrom);
+  const bobEnvelopes = (p) => p.envelopes.filter((e) => e.user_id === bobId).length;
+  if (tries.length < 2 || new Set(tries.map((t) => t.client_id)).size !== 1) throw new Error(`expected a refused send and a retry with one client id: ${JSON.stringify(tries.map((t) => t.client_id))}`);
+  if (bobEnvelopes(tries[0]) !== 1 || bobEnvelopes(tries[tries.length - 1]) !== 2) throw new Error(`envelopes for Bob: ${tries.map(bobEnvelopes)}`);
+  if (!aNet.refusals.length) throw new Error("no stale_devices refusal came back");
+  await openChatWith(b2, "Alice Order");
+  await bubble(b2, "to a stale list").waitFor();
+  await bubble(b, "to a stale list").waitFor();
+  check("a device Alice did not know of: her send refused with stale_devices, re-encrypted for both of Bob's devices with the same client id, read on both");
+
+  // The second device goes away, again unknown to Alice: refused, re-sent without it.
+  const bob2Device = await ownDeviceId(b2, bobId);
+  await api(cb2, "DELETE", `/direct/devices/${bob2Device}`, undefined, bob2.access_token);
+  await b2.close();
+  const goneFrom = aliceSends.length;
+  const refusalsBefore = aNet.refusals.length;
+  await send(a, "after the removal");
+  await bubble(b, "after the removal").waitFor();
+  const last = aliceSends.slice(goneFrom);
+  if (aNet.refusals.length <= refusalsBefore || bobEnvelopes(last[last.length - 1]) !== 1 || last.some((t) => t.client_id !== last[0].client_id)) {
+    throw new Error(`after the removal: ${last.length} tries, envelopes ${last.map(bobEnvelopes)}`);
+  }
+  aNet.dropIn.delete("direct:devices");
+  check("a removed device Alice still named: refused, re-sent for the remaining device only");
+
+  // Bob's session with Alice is lost (as after restoring an old backup): her next message
+  // cannot be decrypted; Bob's client says so and asks, a new session starts, she re-sends.
+  const aliceDevice = await ownDeviceId(a, aliceId);
+  await b.evaluate(({ userId, deviceId }) => window.__raaselDirect.device.engine.resetSession({ userId, deviceId }), { userId: aliceId, deviceId: aliceDevice });
+  await send(a, "after Bob lost the session");
+  await b.locator(".direct-root .system", { hasText: "Could not decrypt this message — asked the sender to re-send." }).waitFor();
+  await bubble(b, "after Bob lost the session").waitFor();
+  await send(b, "new session works");
+  await bubble(a, "new session works").waitFor();
+  await send(a, "both ways");
+  await bubble(b, "both ways").waitFor();
+  check("a lost session: the undecryptable message shown as such, the sender asked, a new session, the text re-sent and read; the chat goes on both ways");
+
+  // Alice's messages are written while they cannot leave; she reloads; once unlocked they go,
+  // in order, with the client ids they were given, and nothing readable was kept at rest.
+  aNet.holdOut = true;
+  const queued = ["queued one", "queued two", "queued three"];
+  for (const text of queued) await send(a, text);
+  for (const text of queued) await bubble(a, text).waitFor();
+  await until("the first queued message to be on its way", async () => aNet.heldOut.length >= 1);
+  const conversationId = await a.evaluate(() => [...document.querySelectorAll(".direct-root .conversation-item.active")].map((e) => e.getAttribute("data-direct-id"))[0]);
+  const written = await a.evaluate(async (id) => {
+    await window.__raaselDirect.outboxStore.flushed();
+    return window.__raaselDirect.chat.outbox.shown(id).map((m) => m.client_id);
+  }, conversationId);
+  if (written.length !== 3) throw new Error(`the outbox holds ${written.length} messages`);
+  const atRest = (await rawRecords(a, aliceId)).map((r) => Buffer.from(r, "base64").toString("latin1")).join("\n");
+  const local = await a.evaluate(() => JSON.stringify({ ...localStorage }));
+  if (atRest.includes("queued") || local.includes("queued")) throw new Error("a queued text is readable at rest");
+  await a.reload();
+  aNet.heldOut.length = 0;
+  aNet.holdOut = false;
+  const resentFrom = aliceSends.length;
+  await unlockWith(a, PASSPHRASE);
+  await openChatWith(a, "Bob Order");
+  for (const text of queued) await bubble(b, text).waitFor();
+  const order = (await b.locator(".direct-root .bubble .text").allInnerTexts()).filter((t) => t.startsWith("queued"));
+  if (JSON.stringify(order) !== JSON.stringify(queued)) throw new Error(`Bob shows ${JSON.stringify(order)}`);
+  const resent = aliceSends.slice(resentFrom).map((p) => p.client_id);
+  if (JSON.stringify(resent) !== JSON.stringify(written)) throw new Error(`sent after the reload ${JSON.stringify(resent)}, written ${JSON.stringify(written)}`);
+  for (const text of queued) await until(`"${text}" sent`, async () => ["sent", "delivered", "read"].includes(await tickOf(a, text)));
+  check("messages written while they could not leave survived a reload sealed (no text at rest), and went once unlocked: in order, with their client ids, read once");
+
+  // A new passphrase: the old one no longer opens the keys, the new one does, history reads.
+  await a.getByText("This device and your others").click();
+  await a.getByLabel("Current passphrase").fill("not it at all");
+  await a.getByLabel("New passphrase", { exact: true }).fill("a brand new passphrase");
+  await a.getByLabel("New passphrase again").fill("a brand new passphrase");
+  await a.getByRole("button", { name: "Change passphrase" }).click();
+  await a.getByText("That is not the current passphrase.").waitFor();
+  await a.getByLabel("Current passphrase").fill(PASSPHRASE);
+  await a.getByRole("button", { name: "Change passphrase" }).click();
+  await a.getByText("now locked with the new passphrase").waitFor();
+  await a.reload();
+  await unlockWith(a, PASSPHRASE);
+  await a.getByText("That passphrase does not open the keys").waitFor();
+  await a.getByLabel("Passphrase", { exact: true }).fill("a brand new passphrase");
+  await a.getByRole("button", { name: "Unlock" }).click();
+  await openChatWith(a, "Bob Order");
+  await bubble(a, "queued three").waitFor();
+  await bubble(a, "new session works").waitFor();
+  await send(b, "still talking");
+  await bubble(a, "still talking").waitFor();
+  check("the passphrase changed: the old one refused after a reload, the new one opens the keys, the history and the sessions work");
+}
+
+const SCENARIOS = { basics, attacks, requests, plaintext, interop, delivery };
 
 try {
   if (!SCENARIOS[scenario]) throw new Error(`unknown scenario ${scenario}`);

@@ -91,7 +91,7 @@ def direct_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 
 
 @pytest.mark.timeout(SCENARIO_TIMEOUT + 20)
-@pytest.mark.parametrize("scenario", ["basics", "attacks", "requests"])
+@pytest.mark.parametrize("scenario", ["basics", "attacks", "requests", "delivery"])
 def test_direct_scenario(scenario: str, direct_server: RunningServer) -> None:
     print("\n".join(run_scenario(scenario, direct_server)))
 

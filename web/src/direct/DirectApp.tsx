@@ -402,7 +402,56 @@ function DeviceInfo({ api, device }: { api: Api; device: E2eDevice }) {
         ))}
       </ul>
       <p className="muted">A newly linked device reads only messages sent after it was linked.</p>
+      <ChangePassphrase device={device} />
     </details>
+  );
+}
+
+function ChangePassphrase({ device }: { device: E2eDevice }) {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [again, setAgain] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setDone(false);
+    if (next.length < MIN_PASSPHRASE) return setError(`Use at least ${MIN_PASSPHRASE} characters.`);
+    if (next !== again) return setError("The two new passphrases differ.");
+    setBusy(true);
+    try {
+      await device.store.sealed.changePassphrase(current, next);
+      setCurrent("");
+      setNext("");
+      setAgain("");
+      setDone(true);
+    } catch (err) {
+      setError(err instanceof WrongPassphrase ? "That is not the current passphrase." : describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="stack change-passphrase" onSubmit={submit} aria-label="Change passphrase">
+      <Field label="Current passphrase">
+        <input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
+      </Field>
+      <Field label="New passphrase">
+        <input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
+      </Field>
+      <Field label="New passphrase again">
+        <input type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
+      </Field>
+      <ErrorNote error={error} />
+      {done && <p className="small" role="status">The keys on this device are now locked with the new passphrase.</p>}
+      <button type="submit" className="small-button" disabled={busy || !current || !next}>
+        {busy ? "Changing…" : "Change passphrase"}
+      </button>
+    </form>
   );
 }
 

@@ -7,6 +7,7 @@ import type { Api } from "../lib/api";
 import { DirectChannel } from "../e2e/channel";
 import { deviceIdKey, E2eDevice } from "../e2e/device";
 import { IndexedDbBackend, SealedStore } from "../e2e/keystore";
+import { SealedKeyValue } from "../e2e/sealedKeyValue";
 
 export type Phase = "checking" | "setup" | "locked" | "ready";
 
@@ -37,15 +38,22 @@ export function useDirect(api: Api, transport: SocketTransport | null, userId: s
 
   useEffect(() => {
     if (!device || !transport) return;
-    const channel = new DirectChannel(transport, api, device);
-    // The outbox stays in this page's memory: it holds plaintext, which is never written
-    // unsealed (a reload drops what was not sent yet).
-    const chat = new ChatSession({ transport: channel, rest: channel, side: "customer", userId, store: null });
-    setReady({ channel, chat });
-    (window as unknown as { __raaselDirect?: unknown }).__raaselDirect = { device, channel };
+    let cancelled = false;
+    let running: { channel: DirectChannel; chat: ChatSession } | null = null;
+    // The outbox holds plaintext: it is kept sealed with the keys (SealedKeyValue), so a
+    // reload sends what was waiting, in order, with the same client ids, once unlocked.
+    void SealedKeyValue.open(device.store.sealed).then((outboxStore) => {
+      if (cancelled) return;
+      const channel = new DirectChannel(transport, api, device);
+      const chat = new ChatSession({ transport: channel, rest: channel, side: "customer", userId, store: outboxStore, outboxKey: "outbox" });
+      running = { channel, chat };
+      setReady(running);
+      (window as unknown as { __raaselDirect?: unknown }).__raaselDirect = { device, channel, chat, outboxStore };
+    });
     return () => {
-      chat.dispose();
-      channel.dispose();
+      cancelled = true;
+      running?.chat.dispose();
+      running?.channel.dispose();
       setReady(null);
     };
   }, [device, transport, api, userId]);

@@ -14,6 +14,8 @@ export interface RecordBackend {
   put(name: string, value: Uint8Array): Promise<void>;
   delete(name: string): Promise<void>;
   names(prefix: string): Promise<string[]>;
+  /** Several records at once, all or none (one IndexedDB transaction). */
+  putMany(records: [string, Uint8Array][]): Promise<void>;
   /** Everything, the metadata included (forgetting this device). */
   clear(): Promise<void>;
 }
@@ -103,9 +105,14 @@ export function decodeValue<T>(bytes: Uint8Array): T {
 
 /** An opened key store: values in, sealed bytes out. */
 export class SealedStore {
+  /** Reads and writes running now (a passphrase change waits for them). */
+  private running = new Set<Promise<unknown>>();
+  /** A passphrase change in progress: reads and writes wait for it. */
+  private changing: Promise<void> | null = null;
+
   private constructor(
     private readonly backend: RecordBackend,
-    private readonly key: CryptoKey,
+    private key: CryptoKey,
   ) {}
 
   /** Whether this device already holds (locked) keys. */
@@ -140,19 +147,63 @@ export class SealedStore {
 
   async get<T>(name: string): Promise<T | undefined> {
     if (name === META) throw new RangeError("reserved record name");
-    const sealed = await this.backend.get(name);
-    if (sealed === undefined) return undefined;
-    return decodeValue<T>(await open(this.key, name, sealed));
+    return this.guarded(async () => {
+      const sealed = await this.backend.get(name);
+      if (sealed === undefined) return undefined;
+      return decodeValue<T>(await open(this.key, name, sealed));
+    });
   }
 
   async put(name: string, value: unknown): Promise<void> {
     if (name === META) throw new RangeError("reserved record name");
     if (value === undefined) throw new TypeError(`no value for ${name}`);
-    await this.backend.put(name, await seal(this.key, name, encodeValue(value)));
+    await this.guarded(async () => this.backend.put(name, await seal(this.key, name, encodeValue(value))));
   }
 
   async delete(name: string): Promise<void> {
-    await this.backend.delete(name);
+    await this.guarded(() => this.backend.delete(name));
+  }
+
+  /**
+   * Seal everything again under a key derived from a new passphrase (a new salt too), in one
+   * backend transaction with the new check record: a crash midway leaves the old passphrase
+   * working, never a mix. The current passphrase is asked again (WrongPassphrase otherwise).
+   */
+  async changePassphrase(current: string, next: string, iterations = DEFAULT_ITERATIONS): Promise<void> {
+    if (next.length < MIN_PASSPHRASE) throw new RangeError(`The passphrase needs at least ${MIN_PASSPHRASE} characters.`);
+    while (this.changing) await this.changing;
+    let done = () => {};
+    this.changing = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await Promise.allSettled([...this.running]);
+      await SealedStore.unlock(this.backend, current);
+      const salt = crypto.getRandomValues(new Uint8Array(16));
+      const key = await deriveKey(next, salt, iterations);
+      const records: [string, Uint8Array][] = [];
+      for (const name of await this.backend.names("")) {
+        if (name === META) continue;
+        const sealed = await this.backend.get(name);
+        if (sealed !== undefined) records.push([name, await seal(key, name, await open(this.key, name, sealed))]);
+      }
+      const meta: Meta = { version: 1, kdf: "PBKDF2-SHA-256", iterations, salt: toBase64(salt), check: toBase64(await seal(key, META, utf8.encode(CHECK))) };
+      records.push([META, utf8.encode(JSON.stringify(meta))]);
+      await this.backend.putMany(records);
+      this.key = key;
+    } finally {
+      this.changing = null;
+      done();
+    }
+  }
+
+  private async guarded<T>(act: () => Promise<T>): Promise<T> {
+    while (this.changing) await this.changing;
+    const job = act();
+    this.running.add(job);
+    try {
+      return await job;
+    } finally {
+      this.running.delete(job);
+    }
   }
 
   async names(prefix: string): Promise<string[]> {
@@ -179,6 +230,10 @@ export class MemoryBackend implements RecordBackend {
 
   async names(prefix: string): Promise<string[]> {
     return [...this.records.keys()].filter((n) => n.startsWith(prefix)).sort();
+  }
+
+  async putMany(records: [string, Uint8Array][]): Promise<void> {
+    for (const [name, value] of records) this.records.set(name, new Uint8Array(value));
   }
 
   async clear(): Promise<void> {
@@ -217,6 +272,15 @@ export class IndexedDbBackend implements RecordBackend {
 
   async clear(): Promise<void> {
     await this.run("readwrite", (s) => s.clear());
+  }
+
+  async putMany(records: [string, Uint8Array][]): Promise<void> {
+    if (!records.length) return;
+    await this.run("readwrite", (s) => {
+      let last: IDBRequest | undefined;
+      for (const [name, value] of records) last = s.put(value, name);
+      return last as IDBRequest;
+    });
   }
 
   private open(): Promise<IDBDatabase> {
