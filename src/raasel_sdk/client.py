@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
 import socketio
 
-from raasel_sdk import payload
-from raasel_sdk.device import Address, DecryptError, LocalDevice
+from raasel_sdk import keyfile, payload
+from raasel_sdk.device import Address, DecryptError, LocalDevice, NoSession, Replay
 
 
 class ServerError(Exception):
@@ -51,12 +53,49 @@ class DirectClient:
     held: dict[str, int] = field(default_factory=dict)  # conversation -> position held
     events: list[tuple[str, Any]] = field(default_factory=list)
     on_message: Callable[[Received], None] | None = None
+    # Where the device's keys, sessions, positions held and sent texts are kept (written
+    # after every change, mode 0600): a bot restarted with ``restore`` is the same device.
+    state_path: Path | None = None
+    # Our texts by client id (to re-send one the other side could not decrypt).
+    sent: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _failures: dict[Address, int] = field(default_factory=dict)
+    _resent: set[tuple[str, Address]] = field(default_factory=set)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _http: httpx.AsyncClient | None = None
     _sio: socketio.AsyncClient | None = None
     _aiohttp: aiohttp.ClientSession | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _receiving: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # One encryption or decryption at a time: a ratchet step awaits inside, and a send and
+    # a receive on the same session must not interleave (libsignal's session lock).
+    _crypto: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    # ----- state across restarts ------------------------------------------------------
+
+    @classmethod
+    def restore(
+        cls, state_path: Path, base_url: str, token: str, *, verify: Any = True
+    ) -> DirectClient:
+        """The device saved at ``state_path``: same identity, sessions and positions."""
+        data = keyfile.read(state_path)
+        client = cls(base_url, token, keyfile.load_device(data["device"]), verify=verify)
+        client.state_path = state_path
+        client.held = {str(c): int(p) for c, p in data["held"].items()}
+        client.sent = {str(k): (str(c), str(t)) for k, (c, t) in data["sent"].items()}
+        return client
+
+    def save(self) -> None:
+        if self.state_path is None:
+            return
+        keyfile.write_private(
+            self.state_path,
+            {
+                "device": keyfile.dump_device(self.device),
+                "held": self.held,
+                "sent": {k: list(v) for k, v in self.sent.items()},
+            },
+        )
 
     # ----- REST -----------------------------------------------------------------------
 
@@ -136,6 +175,8 @@ class DirectClient:
             self._aiohttp = None
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         await self.disconnect()
         if self._http is not None:
             await self._http.aclose()
@@ -158,7 +199,8 @@ class DirectClient:
                 address = (user_id, device_id)
                 if address == (self.device.user_id, self.device.device_id):
                     continue
-                kind, body = await self.device.encrypt(address, plaintext)
+                async with self._crypto:
+                    kind, body = await self.device.encrypt(address, plaintext)
                 envelopes.append(
                     {
                         "user_id": user_id,
@@ -170,12 +212,25 @@ class DirectClient:
         return envelopes
 
     async def send_text(
-        self, conversation_id: str, other_id: str, text: str, *, client_id: str | None = None
+        self,
+        conversation_id: str,
+        other_id: str,
+        text: str,
+        *,
+        client_id: str | None = None,
+        resend_of: str | None = None,
     ) -> dict[str, Any]:
         """Encrypt for every device of both members but this one; on ``stale_devices``
         claim the new ones, drop the gone ones, and send again (same client id)."""
         client_id = client_id or uuid.uuid4().hex
-        plaintext = payload.text(text)
+        self.sent[client_id] = (conversation_id, text)
+        return await self._send(
+            conversation_id, other_id, payload.text(text, resend_of=resend_of), client_id
+        )
+
+    async def _send(
+        self, conversation_id: str, other_id: str, plaintext: bytes, client_id: str
+    ) -> dict[str, Any]:
         async with self._lock:
             peers = {
                 other_id: self._known_devices(other_id),
@@ -186,6 +241,8 @@ class DirectClient:
                 peers[other_id] = self._known_devices(other_id)
             for _ in range(3):
                 envelopes = await self._envelopes(peers, plaintext)
+                # Saved before it leaves: a restart never encrypts twice with one message key.
+                self.save()
                 try:
                     answer = await self.emit(
                         "direct:send",
@@ -271,16 +328,64 @@ class DirectClient:
             item.error = "no envelope for this device"
         else:
             try:
-                plaintext = await self.device.decrypt(
-                    sender, int(mine[0]["type"]), base64.b64decode(mine[0]["body"])
-                )
+                async with self._crypto:
+                    plaintext = await self.device.decrypt(
+                        sender, int(mine[0]["type"]), base64.b64decode(mine[0]["body"])
+                    )
                 item.content = payload.decode(plaintext)
+                self._failures.pop(sender, None)
             except (DecryptError, payload.PayloadError) as exc:
                 item.error = str(exc)
+                self._could_not_decrypt(item, sender, exc)
+            else:
+                if item.content.get("t") == "resend" and sender[0] != self.device.user_id:
+                    asked = str(item.content["client_id"])
+                    self._later(self._resend(conversation_id, sender, asked))
         self.held[conversation_id] = message["position"]
+        self.save()
         self.received.append(item)
         if self.on_message is not None:
             self.on_message(item)
+
+    # ----- decryption failures (docs/e2e.md, "Decryption failures") ---------------------
+
+    def _later(self, job: Any) -> None:
+        """Outside the receive lock: sending takes it at the end."""
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _could_not_decrypt(self, item: Received, sender: Address, error: Exception) -> None:
+        """As the web app: one failure keeps the session (a tampered envelope); a second in
+        a row, or no session at all, drops it so the request starts a new one. Then the
+        sender's client is asked (inside the ciphertext) to send the text again."""
+        if isinstance(error, Replay):
+            return
+        failures = self._failures.get(sender, 0) + 1
+        self._failures[sender] = failures
+        if failures >= 2 or isinstance(error, NoSession):
+            self.device.sessions.pop(sender, None)
+            self._failures.pop(sender, None)
+        if sender[0] != self.device.user_id and item.client_id:
+            request = payload.resend_request(item.client_id)
+            self._later(self._ask(item.conversation_id, sender[0], request))
+
+    async def _ask(self, conversation_id: str, other_id: str, request: bytes) -> None:
+        # Offline or refused: the message stays marked as unreadable.
+        with contextlib.suppress(ServerError, DecryptError, OSError):
+            await self._send(conversation_id, other_id, request, uuid.uuid4().hex)
+
+    async def _resend(self, conversation_id: str, requester: Address, client_id: str) -> None:
+        """Our text again (a new message, ``resend_of`` the old client id), once per asking
+        device, and only a text of ours in that conversation."""
+        sent = self.sent.get(client_id)
+        if sent is None or sent[0] != conversation_id or (client_id, requester) in self._resent:
+            return
+        self._resent.add((client_id, requester))
+        try:
+            await self.send_text(conversation_id, requester[0], sent[1], resend_of=client_id)
+        except (ServerError, DecryptError, OSError):
+            self._resent.discard((client_id, requester))
 
     async def sync(self, conversation_ids: list[str]) -> None:
         """Catch up on every listed conversation from the position held, in order."""

@@ -36,6 +36,14 @@ class DecryptError(Exception):
     """The message cannot be decrypted here (tampered, replayed, or no session for it)."""
 
 
+class Replay(DecryptError):
+    """A message key used twice: a copy of a message already read (refused, nothing asked)."""
+
+
+class NoSession(DecryptError):
+    """No session with the sending device (lost, or never made): only a new one helps."""
+
+
 def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
@@ -44,7 +52,7 @@ def unb64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
-class _X3dh(BaseState):
+class X3dhState(BaseState):
     """X3DH with libsignal's encodings: keys are serialized with the 0x05 prefix.
 
     The identity is kept in the package's Ed25519 format so that a bundle's signature is
@@ -57,6 +65,10 @@ class _X3dh(BaseState):
         if key_format is IdentityKeyFormat.CURVE_25519:
             return wire.serialize_key(pub)
         return pub
+
+
+# How our X3DH state is configured (libsignal's): key format, hash, info string.
+X3DH_INFO = (IdentityKeyFormat.ED_25519, X3dhHash.SHA_256, b"WhisperText")
 
 
 def bundle_for_x3dh(
@@ -92,6 +104,12 @@ class Session:
     pending: _Pending | None = None
     # A session we start: the X3DH secret and their signed prekey, until the first message.
     start: tuple[bytes, bytes] | None = None
+    # The MACs of the latest messages decrypted: an exact copy is a replay (the package
+    # itself cannot tell a replay from an altered message once the key is used up).
+    seen: list[bytes] = field(default_factory=list)
+
+
+SEEN_KEPT = 1000
 
 
 @dataclass
@@ -100,7 +118,7 @@ class LocalDevice:
     device_id: int
     registration_id: int
     _identity_priv: bytes
-    _state: _X3dh
+    _state: X3dhState
     _pre_key_ids: dict[bytes, int] = field(default_factory=dict)
     _next_pre_key_id: int = 1
     _signed_ids: dict[bytes, int] = field(default_factory=dict)
@@ -113,9 +131,7 @@ class LocalDevice:
     def create(cls, user_id: str, device_id: int, *, pre_keys: int = 20) -> LocalDevice:
         # A scalar as Ed25519 derives it from a seed (xeddsa signs with such scalars).
         priv = xeddsa.seed_to_priv(secrets.token_bytes(32))
-        state = _X3dh.create(
-            IdentityKeyFormat.ED_25519, X3dhHash.SHA_256, b"WhisperText", IdentityKeyPairPriv(priv)
-        )
+        state = X3dhState.create(*X3DH_INFO, IdentityKeyPairPriv(priv))
         device = cls(user_id, device_id, secrets.randbelow(16380) + 1, priv, state)
         device._signed_ids[state.bundle.signed_pre_key] = device._next_signed_id
         device._next_signed_id += 1
@@ -250,7 +266,7 @@ class LocalDevice:
             if kind == wire.WHISPER_TYPE:
                 session = self.sessions.get(address)
                 if session is None or session.ratchet is None:
-                    raise DecryptError("no session with that device")
+                    raise NoSession("no session with that device")
                 return await self._decrypt_in(session, body)
         except wire.WireError as exc:
             raise DecryptError(f"malformed message: {exc}") from exc
@@ -260,18 +276,23 @@ class LocalDevice:
         if session.ratchet is None:
             raise DecryptError("no session with that device yet")
         identities = self._identities(session.their_identity, sending=False)
+        mac = whisper[-8:]
+        if mac in session.seen:
+            raise Replay("this message was already decrypted")
         try:
             plaintext = await session.ratchet.decrypt_message(
                 ratchet.wire_header(whisper), identities
             )
+        except DuplicateMessageException as exc:
+            raise Replay(type(exc).__name__) from exc
         except (
             AuthenticationFailedException,
             DecryptionFailedException,
-            DuplicateMessageException,
             DoSProtectionException,
         ) as exc:
             raise DecryptError(type(exc).__name__) from exc
         session.pending = None  # they answered: plain WhisperMessages from now on
+        session.seen = [*session.seen[-(SEEN_KEPT - 1) :], mac]
         return plaintext
 
     async def _decrypt_prekey(self, address: Address, body: bytes) -> bytes:
@@ -312,5 +333,7 @@ class LocalDevice:
             self._state.delete_pre_key(pre_key)
             del self._pre_key_ids[pre_key]
         self._note_identity(address, message.identity_key)
-        self.sessions[address] = Session(new_ratchet, message.identity_key, message.base_key)
+        self.sessions[address] = Session(
+            new_ratchet, message.identity_key, message.base_key, seen=[message.message[-8:]]
+        )
         return plaintext

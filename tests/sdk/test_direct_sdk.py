@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -117,15 +118,19 @@ async def test_two_sdk_clients_through_the_server(
     await b.connect()
 
     # Through the server: a replayed and a tampered envelope arrive, are shown as not
-    # decryptable, and the next message decrypts as usual.
+    # decryptable, and the next message decrypts as usual. Bob's client asks for the
+    # tampered one again (inside the ciphertext), not for the replay.
     tampered = bytearray(base64.b64decode(replayed["body"]))
     tampered[-1] ^= 0x01
-    for body in (replayed["body"], base64.b64encode(bytes(tampered)).decode()):
+    bad_ids = [uuid.uuid4().hex, uuid.uuid4().hex]
+    for body, bad_id in zip(
+        (replayed["body"], base64.b64encode(bytes(tampered)).decode()), bad_ids, strict=True
+    ):
         sent = await a.emit(
             "direct:send",
             {
                 "conversation_id": cid,
-                "client_id": uuid.uuid4().hex,
+                "client_id": bad_id,
                 "sender_device_id": alice.device.device_id,
                 "envelopes": [
                     {
@@ -139,10 +144,15 @@ async def test_two_sdk_clients_through_the_server(
         )
         assert sent["ok"]
     after = await a.send_text(cid, bob.user_id, "still fine")
-    await b.wait_for(lambda: bool(b.received) and b.received[-1].position == after["position"])
-    last_three: list[Received] = b.received[-3:]
-    assert [r.error is not None for r in last_three] == [True, True, False]
-    assert last_three[-1].content == {"v": 1, "t": "text", "text": "still fine"}
+    await b.wait_for(lambda: any(r.position == after["position"] for r in b.received))
+    from_alice: list[Received] = [r for r in b.received if r.sender_id == alice.user_id]
+    assert [r.error is not None for r in from_alice[-3:]] == [True, True, False], [
+        r.error for r in from_alice[-3:]
+    ]
+    assert from_alice[-1].content == {"v": 1, "t": "text", "text": "still fine"}
+    await a.wait_for(lambda: any(r.content and r.content.get("t") == "resend" for r in a.received))
+    asked = [r.content["client_id"] for r in a.received if r.content and r.content["t"] == "resend"]
+    assert asked == [bad_ids[1]]
 
 
 async def test_a_linked_device_is_picked_up_after_a_stale_refusal(
@@ -202,3 +212,64 @@ async def test_no_plaintext_reaches_the_server(
             scanned += 1
     # The scan did read the stored conversation (SQLite keeps it under the node's folder).
     assert scanned >= 2 and (holds_the_conversation or nodes_use_postgres())
+
+
+async def test_a_bot_restarts_as_the_same_device(
+    world: World, pair: tuple[Chatter, DirectClient, Chatter, DirectClient], tmp_path: Path
+) -> None:
+    alice, a, bob, b = pair
+    b.state_path = tmp_path / "bob.json"
+    conversation = await open_direct(alice, bob)
+    cid = conversation["id"]
+    await bob.person.api.post(f"{DIRECT}/conversations/{cid}/accept")
+    await a.send_text(cid, bob.user_id, "before the restart")
+    await b.wait_for(lambda: texts(b) == ["before the restart"])
+    await b.send_text(cid, alice.user_id, "going down")
+    await a.wait_for(lambda: texts(a) == ["going down"])
+    await b.close()
+    # While the bot is down Alice writes; the restored bot syncs from where it was.
+    await a.send_text(cid, bob.user_id, "while you were down")
+    restored = DirectClient.restore(
+        b.state_path, world.server.url, bob.person.token, verify=world.server.ssl_context()
+    )
+    try:
+        assert restored.device.identity_key == bob.device.identity_key
+        assert restored.held == {cid: 2}
+        await restored.connect()
+        await restored.sync([cid])
+        assert texts(restored) == ["while you were down"]
+        assert all(r.error is None for r in restored.received)
+        await restored.send_text(cid, alice.user_id, "back up")
+        await a.wait_for(lambda: texts(a)[-1:] == ["back up"])
+        # The server still has the one device it registered: no new identity for Alice.
+        devices = (await bob.person.api.get(f"{DIRECT}/devices"))["devices"]
+        assert [d["device_id"] for d in devices] == [bob.device.device_id]
+        assert a.device.identity_changes == []
+    finally:
+        await restored.close()
+
+
+async def test_a_lost_session_is_recovered_by_a_resend(
+    pair: tuple[Chatter, DirectClient, Chatter, DirectClient],
+) -> None:
+    alice, a, bob, b = pair
+    conversation = await open_direct(alice, bob)
+    cid = conversation["id"]
+    await bob.person.api.post(f"{DIRECT}/conversations/{cid}/accept")
+    await a.send_text(cid, bob.user_id, "one")
+    await b.wait_for(lambda: texts(b) == ["one"])
+    await b.send_text(cid, alice.user_id, "two")
+    await a.wait_for(lambda: texts(a) == ["two"])
+    # Bob's session with Alice's device is gone (an old backup restored, say).
+    del bob.device.sessions[(alice.user_id, alice.device.device_id)]
+    lost = await a.send_text(cid, bob.user_id, "three")
+    await b.wait_for(lambda: texts(b)[-1:] == ["three"])
+    failed = [r for r in b.received if r.position == lost["position"]]
+    assert failed and failed[0].error == "no session with that device"
+    resent = [r for r in b.received if r.content and r.content.get("resend_of")]
+    assert [r.content["resend_of"] for r in resent if r.content] == [lost["client_id"]]
+    # A new session: both ways again.
+    await b.send_text(cid, alice.user_id, "four")
+    await a.wait_for(lambda: texts(a)[-1:] == ["four"])
+    await a.send_text(cid, bob.user_id, "five")
+    await b.wait_for(lambda: texts(b)[-1:] == ["five"])

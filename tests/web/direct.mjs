@@ -451,6 +451,11 @@ async function interop() {
   await send(page, `browser reply ${m}`);
   await bubble(page, `python echo: browser reply ${m}`).waitFor();
   check("the SDK's PreKey message decrypted in the browser; the browser's reply decrypted by the SDK, and its answer by the browser");
+  await page.getByRole("button", { name: "Safety number" }).click();
+  const digits = (await page.getByTestId("safety-digits").first().innerText()).replace(/\s/g, "");
+  writeFileSync(join(config.signals, "safety"), digits);
+  await page.getByRole("button", { name: "Close safety numbers" }).click();
+  check("the browser's safety number with the SDK bot handed to the test");
 
   // The browser starts the other chat: its PreKey message goes to the SDK.
   await startChat(page, config.botTwoHandle);
