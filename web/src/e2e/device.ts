@@ -95,9 +95,15 @@ export class E2eDevice {
     const sealed = await SealedStore.create(opts.backend, opts.passphrase, opts.iterations);
     const store = new SignalStore(sealed);
     const engine = new SignalEngine(store);
-    const keys = await engine.createDevice(PREKEY_BATCH);
     const deviceId = opts.previousDeviceId ?? randomDeviceId();
-    await registerDevice(opts.rest, deviceId, keys, Boolean(opts.previousDeviceId));
+    try {
+      const keys = await engine.createDevice(PREKEY_BATCH);
+      await registerDevice(opts.rest, deviceId, keys, Boolean(opts.previousDeviceId));
+    } catch (error) {
+      // Not registered: leave nothing behind, so "Set up" can simply be tried again.
+      await opts.backend.clear();
+      throw error;
+    }
     const record: OwnDeviceRecord = { deviceId, createdAt: madeAt };
     await sealed.put("own:device", record);
     const device = new E2eDevice(store, opts.userId, deviceId, new Date(record.createdAt), opts.rest, opts.transport);

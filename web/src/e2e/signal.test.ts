@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { fromBase64, toBase64, utf8 } from "./bytes";
 import { MemoryBackend, SealedStore } from "./keystore";
 import { decodePayload, encodePayload } from "./payload";
-import { DecryptError, SignalEngine, type Address, type DeviceKeys, type PreKeyBundle } from "./signal";
+import { DecryptError, MAX_REGISTRATION_ID, newRegistrationId, SignalEngine, type Address, type DeviceKeys, type PreKeyBundle } from "./signal";
 import { SignalStore, type RemoteIdentity } from "./signalStore";
 
 const ALICE: Address = { userId: "1001", deviceId: 1 };
@@ -40,6 +40,16 @@ describe("SignalEngine", { timeout: 30000 }, () => {
     expect(new Set(keys.oneTimePreKeys.map((k) => k.keyId)).size).toBe(5);
     expect(keys.registrationId).toBeGreaterThan(0);
     expect(keys.registrationId).toBeLessThan(16384);
+  });
+
+  it("draws registration ids in 1..16380 only, as the server takes them", () => {
+    const draws = [0, 16383, 16381, 16380];
+    expect(newRegistrationId(() => draws.shift()!)).toBe(MAX_REGISTRATION_ID);
+    expect(newRegistrationId(() => 1)).toBe(1);
+    for (let i = 0; i < 2000; i++) {
+      const id = newRegistrationId();
+      expect(id >= 1 && id <= MAX_REGISTRATION_ID).toBe(true);
+    }
   });
 
   it("first message is a PreKey message, replies are Whisper messages, both ways", async () => {

@@ -96,6 +96,20 @@ function classify(error: unknown): DecryptError {
   return new DecryptError("malformed", `The message cannot be read: ${message}`);
 }
 
+/**
+ * Signal's registration ids are 1..16380 (libsignal's KeyHelper); the library's
+ * generateRegistrationId gives any 14-bit value, 0 and 16381..16383 included, which the
+ * server refuses: draw again until it is in range (a uniform draw over 1..16380).
+ */
+export function newRegistrationId(draw: () => number = () => KeyHelper.generateRegistrationId()): number {
+  for (;;) {
+    const id = draw();
+    if (id >= 1 && id <= MAX_REGISTRATION_ID) return id;
+  }
+}
+
+export const MAX_REGISTRATION_ID = 16380;
+
 export class SignalEngine {
   constructor(readonly store: SignalStore) {}
 
@@ -107,8 +121,7 @@ export class SignalEngine {
   async createDevice(oneTimeCount = PREKEY_BATCH): Promise<DeviceKeys> {
     if (await this.hasIdentity()) throw new Error("This device already has keys.");
     const identity = await KeyHelper.generateIdentityKeyPair();
-    // 0 is not a valid registration id.
-    const registrationId = KeyHelper.generateRegistrationId() || 1;
+    const registrationId = newRegistrationId();
     await this.store.setOwnIdentity(identity, registrationId);
     const signedPreKey = await this.rotateSignedPreKey();
     const oneTimePreKeys = await this.newPreKeys(oneTimeCount);
