@@ -106,3 +106,21 @@ async def test_devices_are_bounded_and_identity_changes_need_replace(world: Worl
     assert replaced["identity_key"] == reset.registration()["identity_key"]
     await carol.person.api.call("DELETE", path, expect=204)
     await carol.person.api.call("DELETE", path, expect=404)
+
+
+async def test_bundle_claims_are_rate_limited_per_requester(world: World) -> None:
+    """Draining someone's pool takes many claims: past 30 a minute a requester is refused
+    (RAASEL_DIRECT_CLAIM_RATE), and the refused claim pops nothing."""
+    alice = await chatter(world, "Alice", pre_keys=40)
+    mallory, carol = await chatter(world, "Mallory"), await chatter(world, "Carol")
+    path = f"{DIRECT}/users/{alice.user_id}/bundle"
+    for _ in range(30):
+        await mallory.person.api.post(path, {})
+    count = f"{DIRECT}/devices/{alice.device.device_id}/one-time-prekeys/count"
+    assert (await alice.person.api.get(count))["count"] == 10
+    refused = await mallory.person.api.post(path, {}, expect=429)
+    assert refused["error"]["code"] == "rate_limited"
+    assert (await alice.person.api.get(count))["count"] == 10
+    # Another requester is not held back by Mallory's claims.
+    bundle = await carol.person.api.post(path, {})
+    assert bundle["devices"][0]["one_time_prekey"] is not None
