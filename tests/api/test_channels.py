@@ -179,6 +179,9 @@ async def test_whatsapp_round_trip_webhook_reply_and_ticks(cworld: World, graph:
     payload = text_payload(channel, wa, "wamid.IN2" + wa, quoted, reply_to=call.answer)
     assert (await post(cworld, channel, payload)).is_success
     got = await agent_sock.wait_for("message:new", lambda d: d["message"]["text"] == quoted)
+    # The reply link is written just after the message's own unit (message:new can come
+    # first): wait for the delivery to be done.
+    await settled(cworld, channel)
     info = await a.supervisor.api.get(f"/api/v1/conversations/{cid}/channel")
     assert {"position": got["message"]["position"], "replies_to": sent["position"]} in info[
         "replies"
