@@ -23,7 +23,7 @@ from raasel.actions import community
 from raasel.actions.attachments import run_retention
 from raasel.actions.auth import reload_actor
 from raasel.actions.away import run_presence_sweep
-from raasel.actions.channel_inbound import InboundWorker
+from raasel.actions.channel_inbound_queue import InboundWorker
 from raasel.actions.channel_outbound import OutboundSender
 from raasel.actions.channel_runtime import ChannelRuntime
 from raasel.actions.context import Services

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from raasel.actions.channel_inbound import runnable
+from raasel.actions.channel_inbound_queue import runnable
 from raasel.channels.media import MB, MediaRefused, media_plan
 from raasel.channels.payloads import contact_keys
 from raasel.storage.metadata.channels import QueuedWebhook

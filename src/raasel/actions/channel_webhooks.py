@@ -3,7 +3,7 @@
 A delivery is verified (``X-Hub-Signature-256`` over the raw body, constant time) before
 a byte of it is parsed, then stored in the durable queue (``channel_webhooks``) and
 only then answered 200: a node killed after the answer has it on disk, and the next
-start (or another node) processes it (actions/channel_inbound.py). The very same body
+start (or another node) processes it (actions/channel_inbound_queue.py). The very same body
 delivered again (a replay, or Meta retrying) is stored once.
 """
 
