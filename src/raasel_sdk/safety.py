@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 
 from raasel_sdk import wire
+from raasel_sdk.device import Address, LocalDevice
 
 ITERATIONS = 5200
 VERSION = b"\x00\x00"
@@ -45,3 +46,12 @@ def safety_number(
 def grouped(number: str) -> str:
     """As the app shows it: 12 groups of 5 digits."""
     return " ".join(number[i : i + 5] for i in range(0, len(number), 5))
+
+
+def with_contact(device: LocalDevice, contact: Address) -> str | None:
+    """The safety number of this device's user and a contact's device it has talked to
+    (None if it never saw that device's identity key)."""
+    their_key = device.known_identities.get(contact)
+    if their_key is None:
+        return None
+    return safety_number(device.user_id, device.identity_key, contact[0], their_key)

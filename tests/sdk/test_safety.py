@@ -10,7 +10,8 @@ import pytest
 
 from raasel_sdk import wire
 from raasel_sdk.device import LocalDevice
-from raasel_sdk.safety import grouped, safety_number
+from raasel_sdk.safety import grouped, safety_number, with_contact
+from tests.sdk.test_device import bundle_of
 from tests.support.server import ROOT
 
 LIBRARY = ROOT / "web" / "node_modules" / "@privacyresearch" / "libsignal-protocol-typescript"
@@ -52,3 +53,12 @@ def test_the_sdk_and_the_web_client_compute_the_same_number() -> None:
         )
         expected = done.stdout.strip()
         assert safety_number("1234567", alice.identity_key, "89", bob.identity_key) == expected
+
+
+async def test_a_contact_s_number_from_the_sessions_known_identity() -> None:
+    alice, bob = LocalDevice.create("17", 1), LocalDevice.create("42", 2)
+    assert with_contact(alice, ("42", 2)) is None
+    await alice.start_session(("42", 2), bundle_of(bob))
+    assert with_contact(alice, ("42", 2)) == safety_number(
+        "42", bob.identity_key, "17", alice.identity_key
+    )

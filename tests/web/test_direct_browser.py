@@ -357,9 +357,8 @@ async def test_browser_and_python_sdk_talk_both_ways(
     assert f"browser first {marker}" in texts_two, two.received
     assert not [r for r in [*one.received, *two.received] if r.error], "an envelope did not decrypt"
     # The same safety number in the browser and in the SDK for the same two identities.
-    from raasel_sdk.safety import safety_number
+    from raasel_sdk.safety import with_contact
 
-    (browser_key,) = [k for (u, _), k in one.device.known_identities.items() if u == browser_id]
-    ours = safety_number(one.device.user_id, one.device.identity_key, browser_id, browser_key)
-    assert (signals / "safety").read_text() == ours
+    (browser_device,) = [a for a in one.device.known_identities if a[0] == browser_id]
+    assert (signals / "safety").read_text() == with_contact(one.device, browser_device)
     print(json.loads(stdout.decode().strip().splitlines()[-1])["checks"])
