@@ -19,14 +19,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from raasel import __version__
-from raasel.actions import community
+from raasel.actions import community, team_rooms
 from raasel.actions.attachments import run_retention
 from raasel.actions.auth import reload_actor
 from raasel.actions.away import run_presence_sweep
 from raasel.actions.channel_inbound_queue import InboundWorker
 from raasel.actions.channel_outbound import OutboundSender
 from raasel.actions.channel_runtime import ChannelRuntime
-from raasel.actions.context import Services
+from raasel.actions.context import Actor, Services
 from raasel.api.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders
 from raasel.api.rest import (
     attachments,
@@ -43,6 +43,7 @@ from raasel.api.rest import (
 from raasel.api.rest import community as community_routes
 from raasel.api.rest import outreach as outreach_routes
 from raasel.api.rest import platform as platform_routes
+from raasel.api.rest import team_rooms as team_room_routes
 from raasel.api.rest import tickets as ticket_routes
 from raasel.api.rest.inbox import install as install_inbox
 from raasel.api.socket.packet_limit import FRAME_LIMIT, PACKET_LIMIT, BoundedSocketServer
@@ -178,6 +179,12 @@ def is_allowed_origin(settings: Settings, origin: str | None, environ: dict[str,
     return origin in own or origin in settings.cors_origins
 
 
+async def _stored_rooms(svc: Services, actor: Actor) -> list[str]:
+    """The rooms a socket joins by stored membership: an individual's community
+    channels, a console's team rooms (each answers nothing for the other kind)."""
+    return await community.rooms_of_person(svc, actor) + await team_rooms.rooms_of_agent(svc, actor)
+
+
 async def _publish_and_ring(bus: EventBus, outbound: OutboundSender, events: list[Any]) -> None:
     """Publish, and ring the channel sender when the organization's side wrote: it looks
     for replies to send to a platform (the messages are its outbox, see
@@ -214,7 +221,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
         reload=functools.partial(reload_actor, svc),
         recheck_seconds=settings.access_token_ttl_seconds,
         link=fanout,
-        extra_rooms=functools.partial(community.rooms_of_person, svc),
+        extra_rooms=functools.partial(_stored_rooms, svc),
     )
     socket_api = SocketApi(sio, svc, bus, connections)
     # The committer publishes every unit's events after COMMIT, in commit order.
@@ -290,6 +297,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     api.include_router(outreach_routes.router)
     api.include_router(platform_routes.router)
     api.include_router(community_routes.router)
+    api.include_router(team_room_routes.router)
     api.include_router(ticket_routes.router)
     install_inbox(api, svc)  # the team inbox's routes and live view counts
     _mount_web(api, settings)

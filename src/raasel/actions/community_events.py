@@ -15,7 +15,8 @@ from raasel.actions.community_views import channel_view, member_view, receipts_v
 from raasel.actions.context import Event
 from raasel.realtime.community_rooms import community_room
 from raasel.realtime.rooms import agents_room, user_room
-from raasel.rules.community import MemberStatus, receipts_tracked
+from raasel.rules.community import MemberStatus
+from raasel.rules.group_receipts import moved_ticks, receipts_tracked
 from raasel.storage.community_records import CommunityChannel, CommunityMember
 from raasel.storage.metadata import community as store
 from raasel.storage.records import User
@@ -92,15 +93,9 @@ async def refresh_ticks(
     watermark moved or the membership changed; store and announce them if they moved."""
     if not receipts_tracked(channel.member_count, max_members):
         return channel, []
-    delivered, read = await store.watermarks(conn, channel.id)
-    # Ticks never go back (a member joins at the last position; a channel that grew past
-    # the limit and shrank again may hold older watermarks).
-    last = channel.last_position
-    delivered = max(last if delivered is None else delivered, channel.delivered_position)
-    read = max(last if read is None else read, channel.read_position)
-    if (delivered, read) == (channel.delivered_position, channel.read_position):
+    changes = moved_ticks(channel, *await store.watermarks(conn, channel.id))
+    if not changes:
         return channel, []
-    changes = {"delivered_position": delivered, "read_position": read}
     await store.update_channel(conn, channel.id, changes)
     channel = channel.but(**changes)
     return channel, [receipt_event(channel, max_members)]

@@ -23,13 +23,12 @@ from raasel.actions.community_views import (
     removal_body,
 )
 from raasel.actions.context import Actor, Outcome, Services
+from raasel.actions.group_messages import append_message, last_message_changes, messages_after
 from raasel.actions.limits import check_rate
 from raasel.domain import MessageKind, Side
 from raasel.errors import NotFound, ValidationFailed
 from raasel.lib.clock import utcnow
-from raasel.lib.ids import new_id
 from raasel.rules.community import advance, check_may_write, receipts_tracked
-from raasel.storage.community_records import CommunityChannel
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.metadata import community as store
 from raasel.storage.metadata import people
@@ -67,16 +66,16 @@ async def do_send(
             return sent
         check_may_write(channel, access.member)
         side = Side.ORG if access.is_moderator else MEMBER_SIDE
-        channel, message = _append(
-            batch, channel, actor.user_id, side, MessageKind.TEXT, text, client_id
+        channel, message = append_message(
+            batch,
+            channel,
+            sender_id=actor.user_id,
+            side=side,
+            kind=MessageKind.TEXT,
+            body=text,
+            client_id=client_id,
         )
-        changes: dict[str, Any] = {
-            "last_position": channel.last_position,
-            "last_position_id": channel.last_position_id,
-            "last_message_at": channel.last_message_at,
-            "updated_at": channel.last_message_at,
-        }
-        await store.update_channel(conn, channel.id, changes)
+        await store.update_channel(conn, channel.id, last_message_changes(channel))
         view = community_message_view(message, sender_name=actor.display_name)
         batch.emit(message_event(channel, view, sid))
         member = access.member
@@ -104,36 +103,6 @@ async def do_send(
     return Outcome(community_message_view(outcome, sender_name=actor.display_name))
 
 
-def _append(
-    batch: UnitBatch,
-    channel: CommunityChannel,
-    sender_id: str,
-    side: str,
-    kind: str,
-    body: str,
-    client_id: str,
-) -> tuple[CommunityChannel, StoredMessage]:
-    position = channel.last_position + 1
-    message_id = max(new_id(), channel.last_position_id + 1)
-    now = utcnow()
-    message = StoredMessage(
-        org_id=channel.org_id,
-        conversation_id=channel.id,
-        position=position,
-        id=message_id,
-        sender_id=sender_id,
-        sender_side=side,
-        client_id=client_id,
-        kind=kind,
-        body=body,
-        attachment_id=None,
-        created_at=now,
-    )
-    batch.add_message(message)
-    channel = channel.but(last_position=position, last_position_id=message_id, last_message_at=now)
-    return channel, message
-
-
 async def do_remove_message(svc: Services, actor: Actor, channel_id: str, position: int) -> Outcome:
     """A moderator removes a message: its text is never served again, and a system
     message at the next position tells every member (also those who sync later)."""
@@ -159,14 +128,14 @@ async def do_remove_message(svc: Services, actor: Actor, channel_id: str, positi
                 "removed_at": now,
             },
         )
-        channel, notice = _append(
+        channel, notice = append_message(
             batch,
             channel,
-            actor.user_id,
-            Side.ORG,
-            MessageKind.SYSTEM,
-            removal_body(position),
-            f"srv-remove-{position}",
+            sender_id=actor.user_id,
+            side=Side.ORG,
+            kind=MessageKind.SYSTEM,
+            body=removal_body(position),
+            client_id=f"srv-remove-{position}",
         )
         await store.update_channel(
             conn,
@@ -224,21 +193,9 @@ async def sync_channel(
         access = await access_channel(conn, actor, channel_id)
     channel = access.channel
     last = channel.last_position
-    after = max(after_position, 0)
-    if limit > 0:
-        found = await svc.message_log.after(
-            channel.org_id,
-            channel.id,
-            after=after,
-            up_to=last,
-            limit=limit + 1,
-            include_notes=False,
-            scope=scope,
-        )
-        has_more = len(found) > limit
-        found = found[:limit]
-    else:
-        found, has_more = [], after < last
+    found, has_more = await messages_after(
+        svc, channel, after=after_position, limit=limit, scope=scope
+    )
     async with svc.db.read(scope) as conn:
         removed = (
             await store.removed_positions(conn, channel.id, found[0].position, found[-1].position)

@@ -6,27 +6,12 @@ import json
 from typing import Any
 
 from raasel.actions.views import message_view
-from raasel.rules.community import receipts_tracked
+from raasel.rules.group_receipts import receipts_view
 from raasel.storage.community_records import CommunityChannel, CommunityMember
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.records import Organization, User
 
-
-def receipts_view(channel: CommunityChannel, max_members: int) -> dict[str, Any]:
-    """The group's ticks, or ``tracked: false`` above ``max_members`` members."""
-    if not receipts_tracked(channel.member_count, max_members):
-        return {
-            "tracked": False,
-            "max_members": max_members,
-            "delivered_position": None,
-            "read_position": None,
-        }
-    return {
-        "tracked": True,
-        "max_members": max_members,
-        "delivered_position": channel.delivered_position,
-        "read_position": channel.read_position,
-    }
+__all__ = ["receipts_view"]
 
 
 def membership_view(channel: CommunityChannel, member: CommunityMember) -> dict[str, Any]:

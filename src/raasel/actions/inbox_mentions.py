@@ -1,4 +1,5 @@
-"""@mentions in internal notes: the mentioned teammate is told (``mention:new``).
+"""@mentions in internal notes and team rooms: the mentioned teammate is told
+(``mention:new``; team rooms: actions/team_room_mentions.py).
 
 Read from the committed ``message:new`` events (the committer's publisher is wrapped,
 like the live counts): a note naming ``@Display Name`` of an active member who may see
@@ -16,30 +17,16 @@ from typing import Any
 import structlog
 
 from raasel.actions.context import Event, Services
+from raasel.actions.team_room_mentions import room_mention_events
 from raasel.domain import MessageKind, Role
 from raasel.realtime.rooms import agent_room
+from raasel.rules.mentions import mentioned
 from raasel.storage.metadata import inbox, people
 from raasel.storage.tenancy import CrossTenant
 
 log = structlog.get_logger(__name__)
 
 Publisher = Callable[[list[Any]], Awaitable[None]]
-
-
-def mentioned(text: str, names: dict[str, str]) -> list[str]:
-    """Ids whose ``@name`` appears in ``text`` as a whole name (case-insensitive)."""
-    folded = text.casefold()
-    found = []
-    for user_id, name in names.items():
-        needle = f"@{name}".casefold()
-        at = folded.find(needle)
-        while at >= 0:
-            end = at + len(needle)
-            if end == len(folded) or not folded[end].isalnum():
-                found.append(user_id)
-                break
-            at = folded.find(needle, at + 1)
-    return found
 
 
 class Mentions:
@@ -51,8 +38,9 @@ class Mentions:
     async def publish(self, events: list[Any]) -> None:
         await self._inner(events)
         notes = list(self._notes(events))
-        if notes:
-            task = asyncio.create_task(self._notify(notes), name="mentions")
+        rooms = list(self._room_messages(events))
+        if notes or rooms:
+            task = asyncio.create_task(self._notify(notes, rooms), name="mentions")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -68,12 +56,27 @@ class Mentions:
             if org is not None:
                 yield org, message
 
-    async def _notify(self, notes: list[tuple[str, dict[str, Any]]]) -> None:
+    @staticmethod
+    def _room_messages(events: Iterable[Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
+        for event in events:
+            if not isinstance(event, Event) or event.name != "room:message":
+                continue
+            message = event.payload.get("message") or {}
+            if "@" in (message.get("text") or ""):
+                yield event.payload["org_id"], event.payload["room_id"], message
+
+    async def _notify(
+        self,
+        notes: list[tuple[str, dict[str, Any]]],
+        rooms: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
         try:
             out: list[Event] = []
             async with self._svc.db.read(
                 CrossTenant("mentions of a committed batch, of any organization")
             ) as conn:
+                for org_id, room_id, message in rooms:
+                    out += await room_mention_events(conn, org_id, room_id, message)
                 for org_id, message in notes:
                     found = await inbox.conversations_by_id(
                         conn, org_id, [message["conversation_id"]]

@@ -52,7 +52,7 @@ MAX_CONCURRENT_CHECKS = 8
 Reason = Literal["logged_out", "revoked", "membership_ended", "session_ended"]
 Reload = Callable[[Actor], Awaitable[Actor | None]]
 # Rooms a socket joins beyond ``rooms_of`` that depend on stored membership (community
-# channels' rooms): asked on connect and when ``refresh_user_rooms`` names the user.
+# channels', team rooms'): asked on connect and when ``refresh_user_rooms`` names the user.
 ExtraRooms = Callable[[Actor], Awaitable[list[str]]]
 
 
@@ -214,8 +214,8 @@ class Connections:
         return len(sids)
 
     async def refresh_user_rooms(self, user_id: str) -> None:
-        """An individual's stored memberships changed (joined, removed from a community):
-        their sockets on every node enter and leave the extra rooms to match."""
+        """A user's stored memberships changed (joined, removed from a community or a
+        team room): their sockets on every node enter and leave the extra rooms to match."""
         if self._link is not None:
             self._link.broadcast_control({"k": "rooms", "user_id": user_id})
         await self._refresh_rooms(user_id)
@@ -223,24 +223,28 @@ class Connections:
     async def _refresh_rooms(self, user_id: str) -> None:
         if self._extra_rooms is None:
             return
-        sids = [
-            sid
-            for sid, actor in self._actors.items()
-            if actor.user_id == user_id and not actor.is_member
-        ]
-        if not sids:
-            return
-        wanted = set(await self._extra_rooms(self._actors[sids[0]]))
+        sids = [sid for sid, actor in self._actors.items() if actor.user_id == user_id]
+        # One lookup per identity the user's sockets act as (an individual; a member of
+        # each organization they are connected for): their stored rooms differ.
+        wanted_of: dict[tuple[str | None, bool], set[str]] = {}
         for sid in sids:
-            if sid not in self._actors:
+            actor = self._actors.get(sid)
+            if actor is None:
                 continue
+            key = (actor.org_id, actor.is_member)
+            if key not in wanted_of:
+                wanted_of[key] = set(await self._extra_rooms(actor))
+            actor = self._actors.get(sid)
+            if actor is None:
+                continue
+            wanted = wanted_of[(actor.org_id, actor.is_member)]
             held = self._extra.get(sid, set())
             for room in sorted(held - wanted):
                 await self._sio.leave_room(sid, room)
             for room in sorted(wanted - held):
                 await self._sio.enter_room(sid, room)
             self._extra[sid] = set(wanted)
-        if self._link is not None:
+        if sids and self._link is not None:
             await self._link.flush()
 
     async def _on_control(self, message: dict[str, Any]) -> None:

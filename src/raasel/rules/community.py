@@ -10,7 +10,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 from raasel.errors import Forbidden, NotFound, ValidationFailed
+from raasel.rules.group_receipts import advance, receipts_tracked
 from raasel.storage.community_records import CommunityChannel, CommunityMember
+
+__all__ = ["advance", "receipts_tracked"]  # the group receipts' rules, shared
 
 
 class JoinMode(StrEnum):
@@ -65,26 +68,6 @@ def check_may_write(channel: CommunityChannel, member: CommunityMember | None) -
         raise Forbidden("this community is archived and read-only", code="archived")
     if member is not None and member.is_muted:
         raise Forbidden("a moderator muted you in this community", code="muted")
-
-
-def receipts_tracked(member_count: int, max_members: int) -> bool:
-    """Per-member receipts only up to ``max_members`` members (WhatsApp's rule of thumb:
-    beyond, every message would cost a row per member and a tick nobody can reach)."""
-    return member_count <= max_members
-
-
-def advance(member: CommunityMember, field: str, up_to: int, last: int) -> dict[str, int]:
-    """The watermark changes a receipt makes: forward only, never past the last
-    position; reading implies delivery."""
-    if field not in ("delivered", "read"):
-        raise ValidationFailed("field must be delivered or read")
-    position = max(0, min(up_to, last))
-    changes: dict[str, int] = {}
-    if position > member.delivered_position:
-        changes["delivered_position"] = position
-    if field == "read" and position > member.read_position:
-        changes["read_position"] = position
-    return changes
 
 
 def check_name(name: str) -> str:

@@ -524,6 +524,7 @@ conversations.append_column(Column("resolution_note", String(1000), nullable=Tru
 # The direct space's tables (docs/e2e.md) share this metadata.
 from raasel.storage import community_schema as _community_schema  # noqa: E402, F401
 from raasel.storage import direct_schema as _direct_schema  # noqa: E402, F401
+from raasel.storage import team_room_schema as _team_room_schema  # noqa: E402, F401
 
 # Social channels (docs/channels.md). Each organization's data key, wrapped (AES-256-GCM)
 # by the node's key-encryption key; every version kept until no secret uses it.

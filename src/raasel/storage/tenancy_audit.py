@@ -48,6 +48,8 @@ def _expected_keys() -> set[str]:
         *tenant_ddl.TENANT_UNIQUE_KEYS,
         *tenant_ddl.TENANT_KEYS,
         *tenant_ddl.CHANNEL_TENANT_KEYS,
+        *tenant_ddl.TEAM_ROOM_UNIQUE_KEYS,
+        *tenant_ddl.TEAM_ROOM_TENANT_KEYS,
         *(tenant_ddl.message_key_name(t) for t in tenant_ddl.MESSAGE_SPACE_TABLES),
         tenant_ddl.NOT_DIRECT_CHECK,
     }

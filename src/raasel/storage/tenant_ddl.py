@@ -84,6 +84,10 @@ TENANT_POLICIES: dict[str, str] = {
     f" WHERE user_id = {S_USER})",
     "community_members": f"{OF_ORG} OR user_id = {S_USER}",
     "community_removals": OF_ORG,
+    # Team rooms (docs/protocol.md): the organization's members only, never a customer's
+    # (no user clause); who of the members may read a room is the room's member check.
+    "team_rooms": OF_ORG,
+    "team_room_members": OF_ORG,
 }
 
 _DIRECT = (
@@ -166,6 +170,23 @@ CHANNEL_TENANT_KEYS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+#: Added by migration 0019: a room's members are members of the room's organization.
+TEAM_ROOM_UNIQUE_KEYS: dict[str, tuple[str, str]] = {
+    "tenant_team_rooms_key": ("team_rooms", "org_id, id"),
+}
+TEAM_ROOM_TENANT_KEYS: dict[str, tuple[str, str, str]] = {
+    "tenant_team_room_members_room": (
+        "team_room_members",
+        "org_id, room_id",
+        "team_rooms (org_id, id)",
+    ),
+    "tenant_team_room_members_member": (
+        "team_room_members",
+        "org_id, user_id",
+        "memberships (org_id, user_id)",
+    ),
+}
+
 #: The tables whose rows name their space in ``org_id``: an organization, or the direct
 #: chats'. A foreign key cannot point at one of two tables by a column's value, so a
 #: constraint trigger does what the composite key does elsewhere (the same lookup, the
@@ -192,24 +213,7 @@ def message_key_statements() -> list[str]:
     statements = [
         f"ALTER TABLE organizations ADD CONSTRAINT {NOT_DIRECT_CHECK}"
         f" CHECK (id <> '{DIRECT_SPACE}')",
-        f"""CREATE OR REPLACE FUNCTION {MESSAGE_KEY_FUNCTION}() RETURNS trigger
-        LANGUAGE plpgsql SET search_path = public, pg_temp AS $fn$
-        BEGIN
-            IF NEW.org_id = '{DIRECT_SPACE}' THEN
-                PERFORM 1 FROM direct_conversations
-                WHERE id = NEW.conversation_id FOR KEY SHARE;
-            ELSE
-                PERFORM 1 FROM conversations
-                WHERE org_id = NEW.org_id AND id = NEW.conversation_id FOR KEY SHARE;
-            END IF;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-                    CONSTRAINT = TG_NAME, TABLE = TG_TABLE_NAME,
-                    MESSAGE = format('%s: conversation %s is not in the space %s',
-                                     TG_NAME, NEW.conversation_id, NEW.org_id);
-            END IF;
-            RETURN NULL;
-        END $fn$""",
+        message_key_function(("conversations",)),
     ]
     for table in MESSAGE_SPACE_TABLES:
         name = message_key_name(table)
@@ -224,6 +228,42 @@ def message_key_statements() -> list[str]:
             f" {MESSAGE_KEY_FUNCTION}()",
         ]
     return statements
+
+
+#: The tables of an organization's space whose rows may hold messages (migration 0019
+#: added the group conversations: community channels and team rooms).
+ORG_MESSAGE_HOLDERS = ("conversations", "community_channels", "team_rooms")
+
+
+def message_key_function(holders: tuple[str, ...] = ORG_MESSAGE_HOLDERS) -> str:
+    """The trigger function of ``message_key_statements``: a message of an organization
+    belongs to a row ``(org_id, id)`` of one of ``holders``, locked ``FOR KEY SHARE``."""
+    lookups = "".join(
+        f"""
+                IF NOT FOUND THEN
+                    PERFORM 1 FROM {table}
+                    WHERE org_id = NEW.org_id AND id = NEW.conversation_id FOR KEY SHARE;
+                END IF;"""
+        for table in holders[1:]
+    )
+    return f"""CREATE OR REPLACE FUNCTION {MESSAGE_KEY_FUNCTION}() RETURNS trigger
+        LANGUAGE plpgsql SET search_path = public, pg_temp AS $fn$
+        BEGIN
+            IF NEW.org_id = '{DIRECT_SPACE}' THEN
+                PERFORM 1 FROM direct_conversations
+                WHERE id = NEW.conversation_id FOR KEY SHARE;
+            ELSE
+                PERFORM 1 FROM {holders[0]}
+                WHERE org_id = NEW.org_id AND id = NEW.conversation_id FOR KEY SHARE;{lookups}
+            END IF;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                    CONSTRAINT = TG_NAME, TABLE = TG_TABLE_NAME,
+                    MESSAGE = format('%s: conversation %s is not in the space %s',
+                                     TG_NAME, NEW.conversation_id, NEW.org_id);
+            END IF;
+            RETURN NULL;
+        END $fn$"""
 
 
 def drop_message_key_statements() -> list[str]:

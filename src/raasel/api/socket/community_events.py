@@ -13,12 +13,10 @@ from raasel.api.community_schemas import (
     CommunitySyncPayload,
     CommunityWatermarkPayload,
 )
-from raasel.errors import RaaselError
+from raasel.api.socket.group_sync import sync_each
 
 if TYPE_CHECKING:
     from raasel.api.socket.server import SocketApi
-
-SYNC_ACK_MESSAGES = 500
 
 
 class CommunityEvents:
@@ -39,27 +37,15 @@ class CommunityEvents:
     async def sync(self, sid: str, actor: Actor, p: CommunitySyncPayload) -> dict[str, Any]:
         svc = self.api.svc
         await check_rate(svc, "sync", f"user:{actor.user_id}", what="history and sync requests")
-        results: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        budget = SYNC_ACK_MESSAGES
-        for item in p.channels:
-            if item.channel_id in seen:
-                continue
-            seen.add(item.channel_id)
-            try:
-                answer = await community_messages.sync_channel(
-                    svc,
-                    actor,
-                    item.channel_id,
-                    after_position=item.after_position,
-                    limit=min(community_messages.SYNC_PAGE, budget),
-                )
-            except RaaselError as exc:
-                results.append({"channel_id": item.channel_id, "error": exc.to_dict()})
-                continue
-            budget -= len(answer["messages"])
-            results.append(answer)
-        return {"channels": results}
+
+        async def fetch(group_id: str, after: int, limit: int) -> dict[str, Any]:
+            return await community_messages.sync_channel(
+                svc, actor, group_id, after_position=after, limit=limit
+            )
+
+        items = [(item.channel_id, item.after_position) for item in p.channels]
+        page = community_messages.SYNC_PAGE
+        return {"channels": await sync_each(items, fetch, key="channel_id", page=page)}
 
     async def delivered(
         self, sid: str, actor: Actor, p: CommunityWatermarkPayload

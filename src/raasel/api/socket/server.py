@@ -38,6 +38,7 @@ from .payloads import (
     TypingPayload,
     WatermarkPayload,
 )
+from .team_room_events import TeamRoomEvents
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +101,7 @@ class SocketApi:
         self._on("presence:set", PresencePayload, self.presence_set)
         DirectEvents(self)
         CommunityEvents(self)
+        TeamRoomEvents(self)
         sio.on("*", self.unknown_event)
 
     def _count_engine_sessions(self, sio: socketio.AsyncServer) -> None:
