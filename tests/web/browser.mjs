@@ -657,7 +657,7 @@ async function inbox() {
   await shot(owner, "agent-reports");
   check("reports rendered with the rating, the chart drawn");
 
-  await owner.getByRole("button", { name: "Team" }).click();
+  await owner.getByRole("button", { name: "Team", exact: true }).click();
   await owner.locator("tr", { hasText: "Alice Agent" }).getByText("online").waitFor();
   await owner.getByRole("button", { name: "Inbox" }).click();
   await owner.keyboard.press("?");
@@ -669,7 +669,7 @@ async function inbox() {
   check("team load shown; ? lists the shortcuts; the resolved view keeps the history");
 
   await owner.setViewportSize({ width: 360, height: 740 });
-  for (const tab of ["Inbox", "Team", "Reports", "Responses & labels"]) {
+  for (const tab of ["Inbox", "Team rooms", "Team", "Reports", "Responses & labels"]) {
     await owner.getByRole("button", { name: tab, exact: true }).click();
     const width = await owner.evaluate(() => document.documentElement.scrollWidth);
     if (width > 360) throw new Error(`${tab} is ${width}px wide at 360px`);
@@ -843,7 +843,47 @@ async function anyone() {
   await shot(shop, "widget-anyone");
 }
 
-const SCENARIOS = { journey, reconnect, offline, widget, mobile, inbox, outreach, channels, anyone };
+// Team rooms (docs/protocol.md, "Team rooms"): Alice creates a room with Bob in the
+// console and mentions him; Bob is told, opens it from the mention, and Alice sees him
+// typing; his reply reaches her live and her message turns blue (every member read it).
+async function rooms() {
+  const bob = await newPage("bob");
+  await agentLogin(bob, "bob@acme.example");
+  const alice = await newPage("alice");
+  await agentLogin(alice, "alice@acme.example");
+  await alice.getByRole("button", { name: "Team rooms", exact: true }).click();
+  const name = `Billing team ${unique()}`;
+  await alice.getByLabel("New room").fill(name);
+  await alice.getByRole("checkbox", { name: "Bob Agent" }).check();
+  await alice.getByRole("button", { name: "Create room" }).click();
+  await alice.getByRole("heading", { name }).waitFor();
+  const hello = `Invoice 42 is disputed, @Bob Agent can you look? ${unique()}`;
+  await alice.getByLabel("Message", { exact: true }).fill(hello);
+  await alice.getByRole("button", { name: "Send" }).click();
+  const mine = alice.locator("li.message", { hasText: hello });
+  await mine.waitFor();
+  check("an agent created a team room with a teammate and wrote, mentioning him");
+
+  const banner = bob.getByTestId("mention");
+  await banner.getByText("Alice Agent mentioned you").waitFor();
+  await banner.getByRole("button", { name: "Open" }).click();
+  await bob.getByRole("heading", { name }).waitFor();
+  await bob.locator("li.message.mentioned", { hasText: hello }).waitFor();
+  check("the mentioned teammate was told and opened the room from the mention");
+
+  const reply = `On it ${unique()}`;
+  await bob.getByLabel("Message", { exact: true }).fill(reply);
+  await alice.getByTestId("room-typing").getByText("Bob Agent is typing").waitFor();
+  check("the other member saw him typing");
+  await bob.getByRole("button", { name: "Send" }).click();
+  await alice.locator("li.message", { hasText: reply }).waitFor();
+  await mine.locator('[data-tick="read"]').waitFor();
+  await bob.locator("li.message", { hasText: reply }).locator('[data-tick="read"]').waitFor();
+  check("the reply arrived live; both messages show blue ticks once every member read them");
+  await shot(alice, "team-room-console");
+}
+
+const SCENARIOS = { journey, reconnect, offline, widget, mobile, inbox, outreach, channels, anyone, rooms };
 
 try {
   if (!SCENARIOS[scenario]) throw new Error(`unknown scenario ${scenario}`);

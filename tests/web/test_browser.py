@@ -36,6 +36,7 @@ SCENARIOS = [
     "outreach",
     "channels",
     "anyone",
+    "rooms",
 ]
 
 

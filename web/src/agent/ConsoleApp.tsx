@@ -15,6 +15,7 @@ import { OutreachForm } from "./OutreachForm";
 import { Reports } from "./Reports";
 import { CommunityPanel } from "../community/CommunityPanel";
 import { TeamPanel } from "./TeamPanel";
+import { TeamRoomsPanel } from "./TeamRoomsPanel";
 import { VIEWS, type Canned, type Label, type ViewName } from "./inboxApi";
 import { armNotifications, notify } from "./notifications";
 import { ShortcutHelp, useShortcuts } from "./shortcuts";
@@ -33,7 +34,7 @@ export function ConsoleApp() {
   return <Console api={api} session={session} />;
 }
 
-type Tab = "inbox" | "team" | "reports" | "library" | "community" | "admin";
+type Tab = "inbox" | "rooms" | "team" | "reports" | "library" | "community" | "admin";
 
 function Console({ api, session }: { api: Api; session: Session }) {
   const orgId = session.org_id!;
@@ -54,7 +55,8 @@ function Console({ api, session }: { api: Api; session: Session }) {
   const [openId, setOpenId] = useState<string | null>(null);
   const [mode, setMode] = useState<"text" | "note">("text");
   const [help, setHelp] = useState(false);
-  const [mention, setMention] = useState<{ conversation_id: string; by: { name: string }; preview: string } | null>(null);
+  const [mention, setMention] = useState<{ conversation_id?: string; room_id?: string; by: { name: string }; preview: string } | null>(null);
+  const [openRoomId, setOpenRoomId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [, tick] = useState(0);
   const { session: chat, connected, transport } = useSession(api, me, "org");
@@ -129,10 +131,12 @@ function Console({ api, session }: { api: Api; session: Session }) {
           notify("New message", message.text ?? "", () => setOpenId(message.conversation_id));
         }
       }),
-      chat.on("mention:new", (p: { conversation_id: string; by: { name: string }; preview: string }) => {
+      chat.on("mention:new", (p: { conversation_id?: string; room_id?: string; by: { name: string }; preview: string }) => {
         attention();
         setError(null);
-        notify(`${p.by.name} mentioned you`, p.preview, () => setOpenId(p.conversation_id));
+        // A team room's mention opens the room; a note's, the conversation.
+        const openIt = p.room_id ? () => { setTab("rooms"); setOpenRoomId(p.room_id!); } : () => { setTab("inbox"); setOpenId(p.conversation_id ?? null); };
+        notify(`${p.by.name} mentioned you`, p.preview, openIt);
         setMention(p);
       }),
       chat.on("presence:update", (p: { user_id: string; availability: string; is_auto_away?: boolean }) => {
@@ -237,7 +241,7 @@ function Console({ api, session }: { api: Api; session: Session }) {
     await api.logout();
   };
 
-  const tabs: [Tab, string][] = [["inbox", "Inbox"], ["library", "Responses & labels"], ["community", "Communities"]];
+  const tabs: [Tab, string][] = [["inbox", "Inbox"], ["rooms", "Team rooms"], ["library", "Responses & labels"], ["community", "Communities"]];
   if (isLead) tabs.splice(1, 0, ["team", "Team"], ["reports", "Reports"]);
   if (isAdmin) tabs.push(["admin", "Admin"]);
 
@@ -287,7 +291,7 @@ function Console({ api, session }: { api: Api; session: Session }) {
       {mention && (
         <div className="banner mention" role="status" data-testid="mention">
           {mention.by.name} mentioned you: “{mention.preview}”{" "}
-          <button type="button" className="link" onClick={() => { setTab("inbox"); setOpenId(mention.conversation_id); setMention(null); }}>
+          <button type="button" className="link" onClick={() => { if (mention.room_id) { setTab("rooms"); setOpenRoomId(mention.room_id); } else { setTab("inbox"); setOpenId(mention.conversation_id ?? null); } setMention(null); }}>
             Open
           </button>{" "}
           <button type="button" className="link" aria-label="Dismiss" onClick={() => setMention(null)}>
@@ -317,6 +321,8 @@ function Console({ api, session }: { api: Api; session: Session }) {
         <div className="page">
           <Reports api={api} groups={groups} />
         </div>
+      ) : tab === "rooms" ? (
+        <TeamRoomsPanel api={api} transport={transport} me={me} myName={session.user.display_name} isLead={isLead} teammates={members} openRoomId={openRoomId} onOpen={setOpenRoomId} />
       ) : tab === "community" ? (
         <CommunityPanel api={api} transport={transport} me={me} isModerator isLead={isLead} />
       ) : tab === "library" ? (

@@ -8,6 +8,7 @@ import { ProtocolError, SERVER_EVENTS } from "./protocol";
 
 // Community channels' events (web/src/community/CommunityPanel.tsx, docs/protocol.md).
 const COMMUNITY_EVENTS = ["community:message", "community:receipt", "community:updated", "community:membership", "community:member"];
+const TEAM_ROOM_EVENTS = ["room:message", "room:typing", "room:receipt", "room:updated", "room:membership", "room:member"];
 import { Emitter, type Transport } from "./transport";
 
 export interface TokenSource {
@@ -47,7 +48,7 @@ export class SocketTransport implements Transport {
         setTimeout(() => this.socket.connect(), 5000);
       }
     });
-    for (const name of [...SERVER_EVENTS, ...COMMUNITY_EVENTS]) this.socket.on(name, (payload: unknown) => this.events.fire(name, payload));
+    for (const name of [...SERVER_EVENTS, ...COMMUNITY_EVENTS, ...TEAM_ROOM_EVENTS]) this.socket.on(name, (payload: unknown) => this.events.fire(name, payload));
     // Authority changed on the server (docs/protocol.md, "Revocation and token expiry"):
     // the session ended (logout elsewhere, deactivation, replayed refresh token), or the
     // socket was moved to the rooms of a new role or groups. On a move, a fresh token
