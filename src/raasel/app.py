@@ -40,6 +40,7 @@ from raasel.api.rest import (
     mail,
     orgs,
 )
+from raasel.api.rest import b2b as b2b_routes
 from raasel.api.rest import community as community_routes
 from raasel.api.rest import outreach as outreach_routes
 from raasel.api.rest import platform as platform_routes
@@ -295,6 +296,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
         api.include_router(module.router)
     api.include_router(auth.me_router)
     api.include_router(outreach_routes.router)
+    api.include_router(b2b_routes.router)
     api.include_router(platform_routes.router)
     api.include_router(community_routes.router)
     api.include_router(team_room_routes.router)

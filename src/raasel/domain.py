@@ -77,3 +77,4 @@ class Side(StrEnum):
     CUSTOMER = "customer"
     ORG = "org"
     PLATFORM = "platform"  # the node's operators (platform support)
+    PEER = "peer"  # the other organization of a ``b2b`` conversation (actions/b2b.py)

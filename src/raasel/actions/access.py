@@ -20,6 +20,33 @@ def side_of(actor: Actor) -> str:
     return Side.ORG if actor.is_member else Side.CUSTOMER
 
 
+def is_peer_of(actor: Actor, conversation: Conversation) -> bool:
+    """The actor acts for the *other* organization of a ``b2b`` conversation."""
+    return (
+        actor.is_member
+        and conversation.kind == ConversationKind.B2B
+        and conversation.peer_org_id is not None
+        and conversation.peer_org_id == actor.org_id
+    )
+
+
+def side_in(actor: Actor, conversation: Conversation) -> str:
+    """The side the actor speaks for in this conversation (``peer``: the other
+    organization of a ``b2b`` conversation)."""
+    return Side.PEER if is_peer_of(actor, conversation) else side_of(actor)
+
+
+def can_peer_see(actor: Actor, conversation: Conversation) -> bool:
+    """The peer organization's consoles: its leads, its assignee, its group's agents
+    (every agent of it while the conversation is in none of its groups)."""
+    return is_peer_of(actor, conversation) and (
+        actor.has_role(Role.SUPERVISOR)
+        or conversation.peer_assignee_id == actor.user_id
+        or conversation.peer_group_id is None
+        or conversation.peer_group_id in actor.group_ids
+    )
+
+
 def can_agent_see(actor: Actor, conversation: Conversation) -> bool:
     """Leads see every conversation of their organization; agents their groups', their
     own, and those in no group ("Unassigned": no team with members could take them, so
@@ -32,7 +59,12 @@ def can_agent_see(actor: Actor, conversation: Conversation) -> bool:
     )
 
 
-async def access_conversation(conn: Tx, actor: Actor, conversation_id: str) -> Conversation:
+async def access_conversation(
+    conn: Tx, actor: Actor, conversation_id: str, *, as_peer: bool = False
+) -> Conversation:
+    """``as_peer``: the command also serves the other organization of a ``b2b``
+    conversation (sending, history, sync, receipts, typing: docs/protocol.md); every
+    other command reaches only the conversations of the actor's own partition."""
     if actor.is_operator:  # only what was opened or escalated to the platform
         found = await platform.find_platform_conversation(conn, conversation_id)
         if found is not None:
@@ -42,6 +74,12 @@ async def access_conversation(conn: Tx, actor: Actor, conversation_id: str) -> C
         found = await conversations.find_conversation(conn, conversation_id, org_id=actor.org_id)
         if found is not None and can_agent_see(actor, found):
             return found
+        if as_peer:
+            found = await conversations.find_conversation(
+                conn, conversation_id, peer_org_id=actor.org_id
+            )
+            if found is not None and can_peer_see(actor, found):
+                return found
     else:
         found = await conversations.find_conversation(
             conn, conversation_id, customer_id=actor.user_id

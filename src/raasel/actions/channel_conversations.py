@@ -146,7 +146,7 @@ async def do_send_template(
         sent = await batch.find_sent(ref)
         if sent is not None:
             return sent
-        check_may_send(conversation, sender_of(actor), MessageKind.TEXT)
+        check_may_send(conversation, sender_of(actor, conversation), MessageKind.TEXT)
         _, message = await append(
             batch,
             conversation,

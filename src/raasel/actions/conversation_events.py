@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import statistics
 
+from raasel.actions.b2b_views import b2b_orgs, b2b_view
+from raasel.actions.b2b_views import people_ids as b2b_people_ids
 from raasel.actions.context import Event
 from raasel.actions.views import conversation_view
-from raasel.domain import Side
+from raasel.domain import ConversationKind, Side
 from raasel.realtime.rooms import (
     agents_room,
     customer_rooms,
     group_room,
     leads_room,
     org_side_rooms,
+    peer_rooms,
     platform_rooms,
     user_room,
 )
@@ -42,6 +45,8 @@ async def conversation_updated(
     batch: UnitBatch, conversation: Conversation, previous: Conversation | None = None
 ) -> list[Event]:
     """``conversation:updated`` to both sides, each with its own view; old rooms too on moves."""
+    if conversation.kind == ConversationKind.B2B:
+        return await b2b_updated(batch, conversation, previous)
     people_ids = [i for i in (conversation.customer_id, conversation.assignee_id) if i]
     people_by_id = await people.get_users(batch.conn, people_ids)
     sides = await batch.sides(conversation.id)
@@ -95,6 +100,28 @@ async def conversation_updated(
                 tuple(platform_rooms(conversation)),
             )
         )
+    return events
+
+
+async def b2b_updated(
+    batch: UnitBatch, conversation: Conversation, previous: Conversation | None
+) -> list[Event]:
+    """Each organization of a ``b2b`` conversation gets its own view, in its rooms (the
+    old ones too when its side moved)."""
+    people_by_id = await people.get_users(batch.conn, b2b_people_ids(conversation))
+    sides = await batch.sides(conversation.id)
+    orgs = await b2b_orgs(batch.conn, conversation)
+    events = []
+    for side, rooms_of in ((Side.ORG, org_side_rooms), (Side.PEER, peer_rooms)):
+        rooms = set(rooms_of(conversation))
+        if previous is not None:
+            rooms |= set(rooms_of(previous))
+        if not rooms:
+            continue
+        view = b2b_view(
+            conversation, viewer_side=side, people_by_id=people_by_id, sides=sides, orgs=orgs
+        )
+        events.append(Event("conversation:updated", {"conversation": view}, tuple(sorted(rooms))))
     return events
 
 

@@ -10,50 +10,61 @@ from __future__ import annotations
 
 from typing import Any
 
-from raasel.actions.access import can_agent_see, side_of
+from raasel.actions.access import can_agent_see, can_peer_see, side_in
 from raasel.actions.context import Actor, Event
 from raasel.actions.views import message_view, preview_of, visible_position
-from raasel.domain import Role, Side
+from raasel.domain import ConversationKind, MessageKind, Role, Side
 from raasel.errors import NotFound
 from raasel.lib.clock import utcnow
 from raasel.lib.ids import new_id
-from raasel.realtime.rooms import customer_rooms, org_side_rooms, platform_rooms
+from raasel.realtime.rooms import customer_rooms, org_side_rooms, peer_rooms, platform_rooms
 from raasel.rules.conversations import Sender, counted_for, is_public
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.records import Conversation
 from raasel.storage.unit_batch import UnitBatch
 
 
-def may_access(actor: Actor, conversation: Conversation) -> bool:
+def may_access(actor: Actor, conversation: Conversation, *, as_peer: bool = False) -> bool:
     """The tenant scope, applied to the record the unit loaded by id (answered alike
-    "not found" for missing and forbidden, as ``access_conversation`` does)."""
+    "not found" for missing and forbidden, as ``access_conversation`` does).
+    ``as_peer``: the other organization of a ``b2b`` conversation may run this command."""
     if actor.is_operator:
         return conversation.platform_at is not None
     if actor.is_member:
+        if as_peer and can_peer_see(actor, conversation):
+            return True
         return conversation.org_id == actor.org_id and can_agent_see(actor, conversation)
     if actor.is_visitor and conversation.org_id != actor.org_id:
         return False
     return conversation.customer_id == actor.user_id
 
 
-async def load_for(batch: UnitBatch, actor: Actor, conversation_id: str) -> Conversation:
+async def load_for(
+    batch: UnitBatch, actor: Actor, conversation_id: str, *, as_peer: bool = False
+) -> Conversation:
     conversation = await batch.conversation(conversation_id)
-    if conversation is None or not may_access(actor, conversation):
+    if conversation is None or not may_access(actor, conversation, as_peer=as_peer):
         raise NotFound("conversation not found")
     return conversation
 
 
-def sender_of(actor: Actor) -> Sender:
-    return Sender(actor.user_id, side_of(actor), actor.has_role(Role.SUPERVISOR))
+def sender_of(actor: Actor, conversation: Conversation) -> Sender:
+    return Sender(actor.user_id, side_in(actor, conversation), actor.has_role(Role.SUPERVISOR))
 
 
 def live_message_events(
-    conversation: Conversation, message: StoredMessage, previous_public: int, skip_sid: str | None
+    conversation: Conversation,
+    message: StoredMessage,
+    previous_public: int,
+    skip_sid: str | None,
+    previous_by_side: dict[str, int] | None = None,
 ) -> list[Event]:
     """``message:new`` to each audience with the previous position *it* can see, so a
     receiver that holds less knows it missed something (docs/protocol.md)."""
     view = message_view(message)
     base: dict[str, Any] = {"message": view, "conversation_id": conversation.id}
+    if previous_by_side is not None:  # a b2b conversation: two organizations
+        return b2b_message_events(conversation, message, base, previous_by_side, skip_sid)
     events = [
         Event(
             "message:new",
@@ -75,8 +86,33 @@ def live_message_events(
     return events
 
 
+def b2b_message_events(
+    conversation: Conversation,
+    message: StoredMessage,
+    base: dict[str, Any],
+    previous: dict[str, int],
+    skip_sid: str | None,
+) -> list[Event]:
+    """Each organization of a ``b2b`` conversation gets the public messages and its own
+    notes, with the previous position *it* could see (the other side's notes are gaps
+    it never sees)."""
+    audiences = ((Side.ORG, org_side_rooms(conversation)), (Side.PEER, peer_rooms(conversation)))
+    return [
+        Event(
+            "message:new",
+            base | {"position": message.position, "previous_position": previous[side]},
+            tuple(rooms),
+            skip_sid,
+        )
+        for side, rooms in audiences
+        if is_public(message.kind) or message.sender_side == side
+    ]
+
+
 def unread_event(conversation: Conversation, side: str, unread: int) -> Event:
-    if side == Side.PLATFORM:
+    if side == Side.PEER:
+        rooms = peer_rooms(conversation)
+    elif side == Side.PLATFORM:
         rooms = platform_rooms(conversation)
     elif side == Side.CUSTOMER:
         rooms = customer_rooms(conversation)
@@ -123,7 +159,15 @@ async def append(
     )
     batch.add_message(message)
     previous_public = conversation.last_public_position
+    previous_by_side = None
     changes: dict[str, Any] = {"last_position": position, "last_position_id": message_id}
+    if conversation.kind == ConversationKind.B2B:
+        previous_by_side = {
+            str(s): visible_position(conversation, s) for s in (Side.ORG, Side.PEER)
+        }
+        if kind == MessageKind.NOTE:  # seen by the writing side only
+            note_field = "peer_note_position" if sender_side == Side.PEER else "org_note_position"
+            changes[note_field] = position
     if is_public(kind):
         # Internal notes change nothing the customer can see, not even the list order.
         changes |= {
@@ -135,7 +179,9 @@ async def append(
             "last_sender_id": sender_id,
         }
     conversation = batch.put(conversation, **changes)
-    batch.emit(*live_message_events(conversation, message, previous_public, skip_sid))
+    batch.emit(
+        *live_message_events(conversation, message, previous_public, skip_sid, previous_by_side)
+    )
     counted = counted_for(sender_side, kind, conversation.kind)
     if counted is not None:
         sides = await batch.sides(conversation.id)

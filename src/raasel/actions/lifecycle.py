@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from raasel.actions import audit, offline
-from raasel.actions.access import access_conversation, require_member, side_of
+from raasel.actions.access import access_conversation, require_member, side_in, side_of
 from raasel.actions.assignment import Reachable, drain_group, reachable, route
+from raasel.actions.b2b_views import read_b2b_view
 from raasel.actions.contacts import decorate_for_person
 from raasel.actions.context import Actor, Outcome, Services
 from raasel.actions.conversation_events import conversation_updated, queue_events
@@ -236,7 +237,11 @@ async def _view(conn: Tx, conversation: Conversation, side: str) -> dict[str, An
 
 async def get_conversation(svc: Services, actor: Actor, conversation_id: str) -> dict[str, Any]:
     async with svc.db.read(actor.scope) as conn:
-        conversation = await access_conversation(conn, actor, conversation_id)
+        # A read: both organizations of a b2b conversation, each its own side's view.
+        conversation = await access_conversation(conn, actor, conversation_id, as_peer=True)
+        if conversation.kind == ConversationKind.B2B:
+            sides = await conversations.get_sides(conn, conversation.id)
+            return await read_b2b_view(conn, conversation, side_in(actor, conversation), sides)
         view = await _view(conn, conversation, side_of(actor))
         if not actor.is_member:
             [view] = await name_places(conn, [view])

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from raasel.actions.access import access_conversation, side_of
+from raasel.actions.access import access_conversation, side_in, side_of
 from raasel.actions.assignment import Reachable, reachable
+from raasel.actions.b2b_sides import before_b2b_send, notes_for
 from raasel.actions.channel_window import check_reply_window, is_channel_conversation
 from raasel.actions.contacts import check_org_may_write
 from raasel.actions.context import Actor, Outcome, Services
@@ -19,7 +20,7 @@ from raasel.actions.conversation_units import append, load_for, sender_of
 from raasel.actions.lifecycle import reopen_in_unit
 from raasel.actions.limits import check_rate
 from raasel.actions.views import message_view, receipts_view, visible_position
-from raasel.domain import MessageKind, Side
+from raasel.domain import ConversationKind, MessageKind, Side
 from raasel.errors import NotFound, ValidationFailed
 from raasel.lib.cursors import InvalidCursor, decode_cursor, encode_cursor
 from raasel.rules.conversations import check_client_kind, check_may_send, reopens
@@ -51,15 +52,15 @@ async def do_send_message(
 ) -> Outcome:
     """Send a text or (agents only) an internal note; a retry returns the first copy."""
     await check_rate(svc, "send", f"user:{actor.user_id}")
-    side = side_of(actor)
-    check_client_kind(kind, side)
+    check_client_kind(kind, side_of(actor))
     if not text.strip() and attachment_id is None:
         raise ValidationFailed("a message needs text or an attachment")
-    sender = sender_of(actor)
     ref = (conversation_id, actor.user_id, client_id)
 
     async def unit(batch: UnitBatch, online: Reachable | None) -> StoredMessage | Sent:
-        conversation = await load_for(batch, actor, conversation_id)
+        conversation = await load_for(batch, actor, conversation_id, as_peer=True)
+        side = side_in(actor, conversation)
+        sender = sender_of(actor, conversation)
         sent = await batch.find_sent(ref)
         if sent is not None:  # a retry: the first attempt stored and announced it
             return sent
@@ -83,6 +84,8 @@ async def do_send_message(
             if online is None:
                 raise _NeedsRouting(conversation.org_id)
             conversation = await reopen_in_unit(batch, actor, conversation, online)
+        if conversation.kind == ConversationKind.B2B:
+            conversation = await before_b2b_send(batch, conversation, sender, kind)
         _, message = await append(
             batch,
             conversation,
@@ -124,7 +127,7 @@ async def _sent_message(
     if sent.message is not None:
         return sent.message
     async with svc.db.read(actor.scope) as conn:
-        conversation = await access_conversation(conn, actor, conversation_id)
+        conversation = await access_conversation(conn, actor, conversation_id, as_peer=True)
     found = await svc.message_log.at(
         conversation.org_id, conversation.id, sent.position, scope=actor.scope
     )
@@ -139,8 +142,8 @@ async def list_history(
     """One page of history, oldest first, and the cursor of the page before it."""
     await check_rate(svc, "sync", f"user:{actor.user_id}", what="history and sync requests")
     async with svc.db.read(actor.scope) as conn:
-        conversation = await access_conversation(conn, actor, conversation_id)
-    side = side_of(actor)
+        conversation = await access_conversation(conn, actor, conversation_id, as_peer=True)
+    side = side_in(actor, conversation)
     top = visible_position(conversation, side) + 1
     key = svc.settings.resolved_secret_key
     try:
@@ -153,7 +156,7 @@ async def list_history(
         conversation.id,
         before=upper,
         limit=limit + 1,
-        include_notes=side == Side.ORG,
+        include_notes=notes_for(conversation, side),
         scope=actor.scope,
     )
     has_more = len(page) > limit
@@ -179,9 +182,9 @@ async def sync_conversation(
     """Everything after a position (or, for old clients, a message id) the actor may see,
     oldest first, at most ``limit`` at a time (``has_more`` then says so)."""
     async with svc.db.read(actor.scope) as conn:
-        conversation = await access_conversation(conn, actor, conversation_id)
+        conversation = await access_conversation(conn, actor, conversation_id, as_peer=True)
         sides = await conversations.get_sides(conn, conversation.id)
-    side = side_of(actor)
+    side = side_in(actor, conversation)
     last = visible_position(conversation, side)
     after = await _start(svc, actor, conversation, after_position, after_id)
     if limit > 0:
@@ -191,7 +194,7 @@ async def sync_conversation(
             after=after,
             up_to=last,
             limit=limit + 1,
-            include_notes=side == Side.ORG,
+            include_notes=notes_for(conversation, side),
             scope=actor.scope,
         )
         has_more = len(messages) > limit

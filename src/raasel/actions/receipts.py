@@ -11,15 +11,15 @@ conversation in a batch are written once.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from raasel.actions.access import access_conversation, side_of
+from raasel.actions.access import access_conversation, side_in, side_of
 from raasel.actions.context import Actor, Event, Outcome, Services
 from raasel.actions.conversation_units import load_for, unread_event
 from raasel.actions.limits import check_rate
 from raasel.actions.views import receipts_view
-from raasel.domain import MessageKind, Role
+from raasel.domain import ConversationKind, MessageKind, Role, Side
 from raasel.realtime.rooms import conversation_rooms
 from raasel.rules.receipts import Marker, clamp, mark_counts
 from raasel.storage.records import Conversation
@@ -63,8 +63,7 @@ async def do_mark(
     Bounded per account (``receipt_rate``): each one that moves reaches both sides.
     """
     await check_rate(svc, "receipt", f"user:{actor.user_id}", what="receipts")
-    side = side_of(actor)
-    marker = Marker(side, actor.user_id, actor.has_role(Role.SUPERVISOR))
+    marker = Marker(side_of(actor), actor.user_id, actor.has_role(Role.SUPERVISOR))
     tail: _Tail | None = None
     for _ in range(_ATTEMPTS):
         unit = functools.partial(
@@ -86,14 +85,14 @@ async def do_mark(
 
 async def _read_tail(svc: Services, actor: Actor, signal: _NeedsTail) -> _Tail:
     conversation = signal.conversation
-    side = side_of(actor)
+    side = side_in(actor, conversation)
     last = conversation.last_position
     position = signal.position
     if position is None and (signal.message_id or 0) >= conversation.last_position_id:
         position = last
     if position is None:
         async with svc.db.read(actor.scope) as conn:
-            await access_conversation(conn, actor, conversation.id)
+            await access_conversation(conn, actor, conversation.id, as_peer=True)
         position = await svc.message_log.position_of_id(
             conversation.org_id, conversation.id, signal.message_id or 0, last, scope=actor.scope
         )
@@ -151,12 +150,15 @@ async def _mark(
     up_to_position: int | None,
     up_to_id: int | None,
 ) -> dict[str, Any]:
-    conversation = await load_for(batch, actor, conversation_id)
-    side = marker.side
+    conversation = await load_for(batch, actor, conversation_id, as_peer=True)
+    side = side_in(actor, conversation)
     sides = await batch.sides(conversation.id)
     mine = sides.get(side)
     result: dict[str, Any] = {"conversation_id": conversation.id, "counted": False}
-    if mine is None or not mark_counts(side, marker, conversation.assignee_id, field=field):
+    is_b2b = conversation.kind == ConversationKind.B2B
+    assignee = conversation.peer_assignee_id if side == Side.PEER else conversation.assignee_id
+    marked = replace(marker, side=side)
+    if mine is None or not mark_counts(side, marked, assignee, field=field, is_b2b=is_b2b):
         return result
     position, message_id, countable_after = _target(conversation, tail, up_to_position, up_to_id)
     changes: dict[str, int] = {}

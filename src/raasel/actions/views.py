@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from raasel.domain import MessageKind, Side
+from raasel.domain import ConversationKind, MessageKind, Side
 from raasel.rules.prechat import Prechat
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.records import (
@@ -58,7 +58,13 @@ def receipts_view(sides: dict[str, ConversationSide]) -> dict[str, Any]:
 
 
 def visible_position(conversation: Conversation, side: str) -> int:
-    """The newest position ``side`` may see (customers never see internal notes)."""
+    """The newest position ``side`` may see (customers never see internal notes; each
+    organization of a ``b2b`` conversation sees its own notes, not the other's)."""
+    if conversation.kind == ConversationKind.B2B and side in (Side.ORG, Side.PEER):
+        own = (
+            conversation.org_note_position if side == Side.ORG else conversation.peer_note_position
+        )
+        return max(conversation.last_public_position, own or 0)
     return conversation.last_position if side == Side.ORG else conversation.last_public_position
 
 
@@ -160,6 +166,7 @@ def org_view(org: Organization, *, full: bool = False) -> dict[str, Any]:
     }
     if full:
         view["settings"]["embed_origins"] = org.settings.get("embed_origins", [])
+        view["settings"]["b2b_requests"] = org.settings.get("b2b_requests", "open")
         view["is_listed"] = org.is_listed
         view["created_at"] = org.created_at.isoformat()
         view["claimed_domains"] = org.domains

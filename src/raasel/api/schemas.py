@@ -195,6 +195,8 @@ class OrgSettings(Strict):
     offline_message: ShortText | None = None
     business_hours: BusinessHours | None = None
     timezone: TimeZoneName | None = None  # of the business hours and the reports
+    # b2b conversations from organizations it does not know: taken, or requests.
+    b2b_requests: Literal["open", "known_only"] | None = None
 
 
 class OrgCreateBody(Strict):
@@ -380,6 +382,17 @@ class OutreachBody(Strict):
         if [self.email, self.handle, self.customer_id].count(None) != 2:
             raise ValueError("give exactly one of email, handle or customer_id")
         return self
+
+
+class B2BOpenBody(Strict):
+    """An agent opens a conversation with another (listed) organization, optionally one
+    of its groups."""
+
+    org_id: Id
+    group_id: Id | None = None
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    client_id: ClientId
+    subject: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
 class ContactBody(Strict):

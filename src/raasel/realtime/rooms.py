@@ -57,6 +57,21 @@ def org_side_rooms(conversation: Conversation) -> list[str]:
     return rooms
 
 
+def peer_rooms(conversation: Conversation) -> list[str]:
+    """The other organization's consoles of a ``b2b`` conversation: its leads, its group
+    (every console of it while in none of its groups) and its assignee."""
+    peer = conversation.peer_org_id
+    if conversation.kind != "b2b" or peer is None:
+        return []
+    rooms = [leads_room(peer)]
+    rooms.append(
+        group_room(conversation.peer_group_id) if conversation.peer_group_id else agents_room(peer)
+    )
+    if conversation.peer_assignee_id:
+        rooms.append(agent_room(peer, conversation.peer_assignee_id))
+    return rooms
+
+
 def customer_rooms(conversation: Conversation) -> list[str]:
     return [user_room(conversation.customer_id)] if conversation.customer_id else []
 
@@ -65,4 +80,9 @@ def conversation_rooms(conversation: Conversation, *, include_customer: bool = T
     rooms = org_side_rooms(conversation)
     if not include_customer:
         return rooms
-    return rooms + customer_rooms(conversation) + platform_rooms(conversation)
+    return (
+        rooms
+        + customer_rooms(conversation)
+        + platform_rooms(conversation)
+        + peer_rooms(conversation)
+    )

@@ -28,12 +28,15 @@ class Sender:
 def check_client_kind(kind: str, side: str) -> None:
     if kind not in (MessageKind.TEXT, MessageKind.NOTE):
         raise ValidationFailed("clients send text or note messages")
-    if kind == MessageKind.NOTE and side != Side.ORG:
+    if kind == MessageKind.NOTE and side not in (Side.ORG, Side.PEER):
         raise Forbidden("only agents write internal notes")
 
 
 def check_may_send(conversation: Conversation, sender: Sender, kind: str) -> None:
     """Closed conversations take only notes; agents reply once the conversation is theirs."""
+    if conversation.kind == ConversationKind.B2B:
+        check_may_send_b2b(conversation, sender, kind)
+        return
     if conversation.status == ConversationStatus.CLOSED and kind != MessageKind.NOTE:
         raise Conflict("the conversation is closed", code="conversation_closed")
     if sender.side == Side.PLATFORM and sender.user_id not in (
@@ -43,6 +46,44 @@ def check_may_send(conversation: Conversation, sender: Sender, kind: str) -> Non
     is_reply = sender.side == Side.ORG and kind == MessageKind.TEXT
     if is_reply and conversation.assignee_id != sender.user_id and not sender.is_lead:
         raise Forbidden("claim the conversation before replying", code="not_assigned")
+
+
+#: The peer side's states while it has not taken the conversation in.
+PEER_REQUESTED = "requested"
+PEER_DECLINED = "declined"
+
+
+def check_may_send_b2b(conversation: Conversation, sender: Sender, kind: str) -> None:
+    """Each organization writes while its own side is open; the opener also while its
+    request waits (the peer reads it when it decides), nobody after a refusal. The
+    opener's agents reply once the conversation is theirs; the peer's agents take it by
+    replying while nobody of theirs has it (``b2b_reply_claims``)."""
+    if kind == MessageKind.NOTE:
+        return
+    if conversation.peer_status == PEER_DECLINED:
+        raise Conflict("the organization declined the conversation", code="b2b_declined")
+    own = conversation.peer_status if sender.side == Side.PEER else conversation.status
+    if own == ConversationStatus.CLOSED:
+        raise Conflict("your side of the conversation is closed", code="conversation_closed")
+    if sender.side == Side.PEER:
+        if conversation.peer_status == PEER_REQUESTED:
+            raise Conflict("accept the request before replying", code="b2b_request_pending")
+        assignee = conversation.peer_assignee_id
+        if assignee not in (None, sender.user_id) and not sender.is_lead:
+            raise Forbidden("a colleague handles this conversation", code="not_assigned")
+        return
+    if conversation.assignee_id != sender.user_id and not sender.is_lead:
+        raise Forbidden("claim the conversation before replying", code="not_assigned")
+
+
+def b2b_reply_claims(conversation: Conversation, sender: Sender, kind: str) -> bool:
+    """A peer agent's reply while nobody of the peer has the conversation makes it theirs."""
+    return (
+        conversation.kind == ConversationKind.B2B
+        and sender.side == Side.PEER
+        and kind == MessageKind.TEXT
+        and conversation.peer_assignee_id is None
+    )
 
 
 def reopens(conversation: Conversation, sender: Sender, kind: str) -> bool:
@@ -67,6 +108,8 @@ def counted_for(
     into an escalated one writes to the customer)."""
     if kind != MessageKind.TEXT:
         return None
+    if conversation_kind == ConversationKind.B2B:
+        return Side.PEER if sender_side == Side.ORG else Side.ORG
     if conversation_kind == ConversationKind.PLATFORM:
         return Side.PLATFORM if sender_side == Side.ORG else Side.ORG
     return Side.ORG if sender_side == Side.CUSTOMER else Side.CUSTOMER

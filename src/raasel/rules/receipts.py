@@ -22,11 +22,14 @@ class Marker:
     is_lead: bool
 
 
-def mark_counts(side: str, marker: Marker, assignee_id: str | None, *, field: str) -> bool:
+def mark_counts(
+    side: str, marker: Marker, assignee_id: str | None, *, field: str, is_b2b: bool = False
+) -> bool:
     """Any console's delivery counts for the organization; only the assignee's reading
     (a lead's, while nobody is assigned) does. The customer's always counts, and any
-    operator's for the platform (the team answers together)."""
-    if field == "delivered" or side in (Side.CUSTOMER, Side.PLATFORM):
+    operator's for the platform (the team answers together). Between two organizations
+    (``b2b``) any agent client of a side received or read it for that side."""
+    if field == "delivered" or is_b2b or side in (Side.CUSTOMER, Side.PLATFORM, Side.PEER):
         return True
     return assignee_id == marker.user_id or (assignee_id is None and marker.is_lead)
 

@@ -19,7 +19,7 @@ from sqlalchemy import select, tuple_
 from raasel.storage import schema
 from raasel.storage.database import Database
 from raasel.storage.message_rows import row_to_message
-from raasel.storage.message_store import MessageStore, StoredMessage
+from raasel.storage.message_store import MessageStore, NoteFilter, StoredMessage, keeps
 from raasel.storage.tenancy import CrossTenant, ReadScope
 
 log = structlog.get_logger(__name__)
@@ -66,7 +66,7 @@ class MessageLog:
         *,
         before: int,
         limit: int,
-        include_notes: bool,
+        include_notes: NoteFilter,
         scope: ReadScope,
     ) -> list[StoredMessage]:
         """Up to ``limit`` messages below position ``before``, newest first.
@@ -85,7 +85,7 @@ class MessageLog:
         pending = [
             m
             for m in await self._outbox_rows(scope, conversation_id, floor, before)
-            if include_notes or m.kind != "note"
+            if keeps(m, include_notes)
         ]
         return self._merge(page, pending, newest_first=True)[:limit]
 
@@ -97,7 +97,7 @@ class MessageLog:
         after: int,
         up_to: int,
         limit: int,
-        include_notes: bool,
+        include_notes: NoteFilter,
         scope: ReadScope,
     ) -> list[StoredMessage]:
         """Up to ``limit`` messages with ``after < position <= up_to``, oldest first."""
@@ -114,7 +114,7 @@ class MessageLog:
         pending = [
             m
             for m in await self._outbox_rows(scope, conversation_id, after, ceiling)
-            if include_notes or m.kind != "note"
+            if keeps(m, include_notes)
         ]
         return self._merge(page, pending, newest_first=False)[:limit]
 

@@ -49,6 +49,17 @@ class StoredMessage:
         return bucket_of(self.position)
 
 
+#: Which internal notes a read returns: all (``True``), none (``False``), or only those
+#: written by one side (its name: each organization of a ``b2b`` conversation sees its own).
+NoteFilter = bool | str
+
+
+def keeps(message: StoredMessage, include_notes: NoteFilter) -> bool:
+    if message.kind != "note" or include_notes is True:
+        return True
+    return isinstance(include_notes, str) and message.sender_side == include_notes
+
+
 class MessageStore(abc.ABC):
     """Durable message storage partitioned by organization and conversation."""
 
@@ -94,7 +105,7 @@ class MessageStore(abc.ABC):
         *,
         before: int,
         limit: int,
-        include_notes: bool,
+        include_notes: NoteFilter,
         scope: ReadScope = STORE_OWN_READ,
     ) -> list[StoredMessage]:
         """Up to ``limit`` messages below position ``before``, newest first.
@@ -120,7 +131,7 @@ class MessageStore(abc.ABC):
             )
             if batch:
                 upper = batch[-1].position
-                found.extend(m for m in batch if include_notes or m.kind != "note")
+                found.extend(m for m in batch if keeps(m, include_notes))
             if len(batch) < wanted:
                 bucket -= 1
                 upper = min(upper, (bucket + 1) * BUCKET_SIZE)
@@ -134,7 +145,7 @@ class MessageStore(abc.ABC):
         after: int,
         up_to: int,
         limit: int,
-        include_notes: bool,
+        include_notes: NoteFilter,
         scope: ReadScope = STORE_OWN_READ,
     ) -> list[StoredMessage]:
         """Up to ``limit`` messages with ``after < position <= up_to``, oldest first."""
@@ -153,7 +164,7 @@ class MessageStore(abc.ABC):
                 newest_first=False,
                 scope=scope,
             )
-            found.extend(m for m in batch if include_notes or m.kind != "note")
+            found.extend(m for m in batch if keeps(m, include_notes))
             exhausted = len(batch) < wanted  # nothing more in this bucket
             lower = (bucket + 1) * BUCKET_SIZE - 1 if exhausted else batch[-1].position
         return found

@@ -137,6 +137,14 @@ class Conversation(_FromRow):
     platform_category: str | None = None
     platform_operator_ids: list[str] | None = None
     platform_reason: str | None = None
+    # Organization <-> organization (storage/b2b_schema.py): the other organization's side.
+    peer_org_id: str | None = None
+    peer_group_id: str | None = None
+    peer_assignee_id: str | None = None
+    peer_status: str | None = None
+    peer_accepted_at: datetime | None = None
+    org_note_position: int | None = None
+    peer_note_position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -658,4 +658,6 @@ channel_webhooks = Table(
 )
 
 # The node's operators and the conversations opened or escalated to them.
+# Organization <-> organization conversations: the other organization's side.
+from raasel.storage import b2b_schema as _b2b_schema  # noqa: E402, F401
 from raasel.storage import platform_schema as _platform_schema  # noqa: E402, F401

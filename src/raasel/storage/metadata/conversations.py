@@ -58,9 +58,12 @@ async def find_conversation(
     *,
     org_id: str | None = None,
     customer_id: str | None = None,
+    peer_org_id: str | None = None,
 ) -> Conversation | None:
     """The conversation, only within the given tenant scope (checked in the WHERE clause)."""
     query = select(c).where(c.c.id == conversation_id)
+    if peer_org_id is not None:  # the other organization of a b2b conversation
+        query = query.where(c.c.peer_org_id == peer_org_id, c.c.kind == "b2b")
     if org_id is not None:
         query = query.where(c.c.org_id == org_id)
     if customer_id is not None:
