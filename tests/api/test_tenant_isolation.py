@@ -251,6 +251,14 @@ BODIES: dict[str, Body] = {
     # Platform support (api/rest/platform.py): B asking the platform as A, escalating A's
     # conversation, writing into it as an operator (members never reach operator routes).
     "PlatformOpenBody": lambda s, p: {"category": "billing", "text": "probe", "client_id": "p1"},
+    # Opening a b2b conversation with A is legitimate; with A's support conversation's id
+    # as A's "group" it must find nothing (and say nothing of A).
+    "B2BOpenBody": lambda s, p: {
+        "org_id": s.a.org_id,
+        "group_id": s.cid,
+        "text": "probe",
+        "client_id": unique("p"),
+    },
     "PlatformEscalateBody": lambda s, p: {"reason": "probe"},
     "OperatorSendBody": lambda s, p: {"client_id": unique("p"), "text": "probe"},
 }
