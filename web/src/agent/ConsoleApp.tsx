@@ -8,6 +8,7 @@ import { useSession } from "../hooks/useSession";
 import { ConnectionBanner, ErrorNote } from "../components/common";
 import { AdminPanel } from "../admin/AdminPanel";
 import { AgentConversation } from "./AgentConversation";
+import { B2BPanel } from "./B2BPanel";
 import { ConsoleLogin } from "./ConsoleLogin";
 import { InboxSidebar } from "./InboxSidebar";
 import { LibraryPanel } from "./LibraryPanel";
@@ -34,7 +35,7 @@ export function ConsoleApp() {
   return <Console api={api} session={session} />;
 }
 
-type Tab = "inbox" | "rooms" | "team" | "reports" | "library" | "community" | "admin";
+type Tab = "inbox" | "rooms" | "team" | "reports" | "library" | "community" | "b2b" | "admin";
 
 function Console({ api, session }: { api: Api; session: Session }) {
   const orgId = session.org_id!;
@@ -241,7 +242,7 @@ function Console({ api, session }: { api: Api; session: Session }) {
     await api.logout();
   };
 
-  const tabs: [Tab, string][] = [["inbox", "Inbox"], ["rooms", "Team rooms"], ["library", "Responses & labels"], ["community", "Communities"]];
+  const tabs: [Tab, string][] = [["inbox", "Inbox"], ["rooms", "Team rooms"], ["b2b", "Organizations"], ["library", "Responses & labels"], ["community", "Communities"]];
   if (isLead) tabs.splice(1, 0, ["team", "Team"], ["reports", "Reports"]);
   if (isAdmin) tabs.push(["admin", "Admin"]);
 
@@ -323,6 +324,8 @@ function Console({ api, session }: { api: Api; session: Session }) {
         </div>
       ) : tab === "rooms" ? (
         <TeamRoomsPanel api={api} transport={transport} me={me} myName={session.user.display_name} isLead={isLead} teammates={members} openRoomId={openRoomId} onOpen={setOpenRoomId} />
+      ) : tab === "b2b" ? (
+        <B2BPanel api={api} chat={chat} me={me} />
       ) : tab === "community" ? (
         <CommunityPanel api={api} transport={transport} me={me} isModerator isLead={isLead} />
       ) : tab === "library" ? (

@@ -18,9 +18,11 @@ interface Props {
   loadAttachment?: (id: string) => Promise<Blob>;
   /** How a message's text is shown (the console makes safe links); plain text by default. */
   renderText?: (text: string) => ReactNode;
+  /** What an internal note says of its audience (a b2b conversation: the other organization). */
+  noteLabel?: string;
 }
 
-export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loadingOlder, onLoadOlder, senderName, loadAttachment, renderText }: Props) {
+export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loadingOlder, onLoadOlder, senderName, loadAttachment, renderText, noteLabel = "Internal note · not visible to the customer" }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const previous = useRef({ first: "", height: 0, count: 0 });
@@ -84,7 +86,7 @@ export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loa
                 data-kind={message.kind}
                 data-message-id={message.id || undefined}
               >
-                {message.kind === "note" && <div className="note-label">Internal note · not visible to the customer</div>}
+                {message.kind === "note" && <div className="note-label">{noteLabel}</div>}
                 {!isMine && <div className="sender">{senderName(message)}</div>}
                 <div className="text">{renderText && message.text ? renderText(message.text) : message.text}</div>
                 {message.attachment_id && loadAttachment && (

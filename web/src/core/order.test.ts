@@ -74,6 +74,20 @@ describe("tickFor", () => {
     expect(tickFor(stored(bigger), "customer", receipts)).toBe("sent");
     expect(tickFor(stored(big), "org", receipts)).toBe("read");
   });
+
+  it("between two organizations (b2b), follows the other organization's side", () => {
+    const receipts = {
+      org: { delivered_up_to: "0", read_up_to: "0", delivered_position: 3, read_position: 2 },
+      peer: { delivered_up_to: "0", read_up_to: "0", delivered_position: 5, read_position: 1 },
+    };
+    // The opener's agents see the peer's watermarks, the peer's agents the opener's.
+    expect(tickFor(stored("9", "a", 1), "org", receipts)).toBe("read");
+    expect(tickFor(stored("9", "a", 4), "org", receipts)).toBe("delivered");
+    expect(tickFor(stored("9", "a", 2), "peer", receipts)).toBe("read");
+    expect(tickFor(stored("9", "a", 3), "peer", receipts)).toBe("delivered");
+    expect(tickFor(stored("9", "a", 4), "peer", receipts)).toBe("sent");
+    expect(mergeReceipts(receipts, { peer: { delivered_up_to: "0", read_up_to: "0", read_position: 4 } }).peer?.read_position).toBe(4);
+  });
 });
 
 describe("mergeReceipts", () => {

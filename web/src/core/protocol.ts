@@ -2,7 +2,8 @@
 // are ignored. Fields marked "positions" are the v1 additions of the conversation engine:
 // an older server leaves them out and the core falls back to message ids.
 
-export type Side = "customer" | "org" | "platform";
+/** ``peer``: the other organization of a b2b conversation (docs/protocol.md). */
+export type Side = "customer" | "org" | "platform" | "peer";
 export type Status = "queued" | "active" | "resolved" | "closed";
 export type MessageKind = "text" | "note" | "system";
 
@@ -77,6 +78,25 @@ export interface Conversation {
   /** Individuals' views: who writes (the verified badge) and their mute/block of it. */
   organization?: OrgBadge;
   contact?: { is_muted: boolean; is_blocked: boolean };
+  /** Organization <-> organization conversations: each organization's own side. */
+  b2b?: B2BSides;
+}
+
+export interface OrgRef {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+export interface B2BSides {
+  side: "org" | "peer";
+  org: OrgRef | null;
+  peer: OrgRef | null;
+  other_org: OrgRef | null;
+  org_status: string;
+  peer_status: string | null;
+  other_status: string | null;
+  accepted_at: string | null;
 }
 
 export interface OrgBadge {

@@ -14,6 +14,7 @@ export const TICK_LABEL: Record<Tick, string> = {
 };
 
 export function otherSide(side: Side): Side {
+  if (side === "peer") return "org";
   return side === "customer" ? "org" : "customer";
 }
 
@@ -26,7 +27,8 @@ export function tickFor(message: ShownMessage, mySide: Side, receipts: Receipts 
   if (message.failed) return "failed";
   if (message.pending) return "clock";
   // A platform conversation has no customer: the organization and the platform face each other.
-  const other = receipts?.[otherSide(mySide)] ?? (mySide === "org" ? receipts?.platform : mySide === "platform" ? receipts?.org : undefined);
+  // A b2b conversation: the organizations face each other (``org`` and ``peer``).
+  const other = receipts?.[otherSide(mySide)] ?? (mySide === "org" ? (receipts?.platform ?? receipts?.peer) : mySide === "platform" ? receipts?.org : undefined);
   if (other && reaches(other.read_position, other.read_up_to, message)) return "read";
   if (other && reaches(other.delivered_position, other.delivered_up_to, message)) return "delivered";
   return "sent";
@@ -35,7 +37,7 @@ export function tickFor(message: ShownMessage, mySide: Side, receipts: Receipts 
 /** Watermarks never move backwards: keep the larger of what we had and what arrived. */
 export function mergeReceipts(current: Receipts | undefined, update: Receipts): Receipts {
   const result: Receipts = { ...current };
-  for (const side of ["customer", "org", "platform"] as const) {
+  for (const side of ["customer", "org", "platform", "peer"] as const) {
     const incoming = update[side];
     if (!incoming) continue;
     const had = result[side];
