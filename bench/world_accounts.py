@@ -52,12 +52,27 @@ async def make(plan: dict[str, Any]) -> dict[str, Any]:
                 agents[email] = await operator.create_agent_cli(
                     svc, org["slug"], email, f"Agent {n}", password, "agent", 5, []
                 )
+            await _out_of_groups(svc, list(agents.values()))
             made[org["slug"]] = {"org_id": org_id, "agents": agents}
     finally:
         await svc.messages.close()
         await svc.ephemeral.close()
         await svc.db.close()
     return {"orgs": made}
+
+
+async def _out_of_groups(svc: Any, agent_ids: list[str]) -> None:
+    """Rooms of two: since issue 12 an agent made without a group choice joins the default
+    group, whose room then gets every conversation of the organization (50 consoles per
+    message here). The bench's agents leave it; the conversations stay in the default
+    group (the owner, who never connects here, stays its member) and are assigned to
+    their pair's agent, so each message reaches exactly its pair's other side."""
+    from raasel.storage.schema import group_members
+
+    async def work(conn: Any) -> None:
+        await conn.execute(group_members.delete().where(group_members.c.user_id.in_(agent_ids)))
+
+    await svc.db.write(work)
 
 
 def main() -> None:

@@ -45,3 +45,70 @@ async def test_a_call_after_a_cancelled_worker_call_waits_behind_it(tmp_path: Pa
     finally:
         await conn.close()
         holder.close()
+
+
+class _CountingConnection(InlineSqliteConnection):
+    worker_calls = 0
+
+    async def _on_worker_thread(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.worker_calls += 1
+        return await super()._on_worker_thread(fn, *args, **kwargs)
+
+
+async def test_begin_immediate_takes_a_free_lock_inline_and_waits_on_the_worker_otherwise(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    conn = _CountingConnection(lambda: sqlite3.connect(path, check_same_thread=False), 64)
+    conn._thread.daemon = True
+    await conn
+    try:
+        await conn.execute("PRAGMA busy_timeout=20000")
+        await conn.execute("BEGIN IMMEDIATE")  # nobody else writes: no thread round trip
+        assert conn.worker_calls == 0 and conn.in_transaction
+        await conn.execute("INSERT INTO t VALUES (1)")
+        await conn.commit()  # the fsync: on the worker
+        assert conn.worker_calls == 1
+
+        holder.execute("BEGIN IMMEDIATE")
+        begin = asyncio.create_task(conn.execute("BEGIN IMMEDIATE"))
+        ticks = 0
+        while ticks < 5:  # the loop keeps running while the BEGIN waits for the lock
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert not begin.done()
+        holder.execute("COMMIT")
+        await asyncio.wait_for(begin, 20)
+        assert conn.worker_calls == 2 and conn.in_transaction
+        await conn.rollback()
+        cursor = await conn.execute("PRAGMA busy_timeout")  # the wait setting is back
+        assert await cursor.fetchone() == (20000,)
+    finally:
+        await conn.close()
+        holder.close()
+
+
+async def test_a_transaction_that_wrote_nothing_commits_inline(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    conn = _CountingConnection(lambda: sqlite3.connect(path, check_same_thread=False), 64)
+    conn._thread.daemon = True
+    await conn
+    try:
+        await conn.execute("BEGIN")
+        await conn.execute("SELECT count(*) FROM t")
+        await conn.commit()  # a read: no fsync, no thread round trip
+        assert conn.worker_calls == 0 and not conn.in_transaction
+        await conn.execute("BEGIN")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        await conn.commit()  # it wrote: COMMIT on the worker
+        assert conn.worker_calls == 1
+        assert holder.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    finally:
+        await conn.close()
+        holder.close()

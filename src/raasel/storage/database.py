@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -31,6 +32,7 @@ from raasel.observability import (
     PUBLISH_QUEUE,
     PUBLISH_SECONDS,
 )
+from raasel.storage import sqlite_bulk
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.sqlite_inline import inline_creator
 from raasel.storage.tenancy import CrossTenant, ReadScope, enter
@@ -130,6 +132,8 @@ class Database:
             asyncio.Queue()
         )
         self._publisher_task: asyncio.Task[None] | None = None
+        self._held: AsyncConnection | None = None  # SQLite: the committer's connection
+        self._held_sqlite: sqlite3.Connection | None = None  # and the sqlite3 one under it
         self.publisher: Publisher | None = None
         self.after_commit: AfterCommit | None = None
         self.shares_messages = True
@@ -245,9 +249,12 @@ class Database:
     ) -> tuple[list[tuple[bool, Any]], list[Any], list[StoredMessage], int]:
         outcomes: list[tuple[bool, Any]] = []
         written: list[StoredMessage] = []
-        async with self.writer.begin() as conn:
+        async with self._writing() as conn:
             batch = UnitBatch(
-                conn, shares_messages=self.shares_messages, is_postgresql=not self.is_sqlite
+                conn,
+                shares_messages=self.shares_messages,
+                is_postgresql=not self.is_sqlite,
+                sqlite=self._held_sqlite,
             )
             copied, self._copied = self._copied, []
             try:
@@ -285,13 +292,39 @@ class Database:
         self._remember(held)
         return outcomes, batch.events, written, batch.statements
 
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """The committer's transaction. On SQLite its one connection stays checked out
+        between batches: the pool's checkout, reset (a ROLLBACK) and checkin were a
+        third of a small batch's CPU (docs/benchmarks.md). A batch that fails drops it."""
+        if not self.is_sqlite:
+            async with self.writer.begin() as conn:
+                yield conn
+            return
+        if self._held is None:
+            self._held = await self.writer.connect()
+            self._held_sqlite = await sqlite_bulk.raw(self._held)
+        conn = self._held
+        try:
+            async with conn.begin():
+                yield conn
+        except BaseException:
+            self._held, self._held_sqlite = None, None
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+
     def outbox_copied(self, keys: Sequence[tuple[str, int]]) -> None:
         """These outbox rows are in the message store now: the next batch deletes them
         (inside its own transaction: no unit of their own, no cache dropped)."""
         self._copied.extend(keys)
 
     async def _seed_from_cache(self, batch: UnitBatch, keys: set[str]) -> None:
-        version = (await batch.conn.exec_driver_sql("PRAGMA data_version")).scalar()
+        if batch.sqlite is not None:
+            version = batch.sqlite.execute("PRAGMA data_version").fetchone()[0]
+            batch.raw_statements += 1
+        else:
+            version = (await batch.conn.exec_driver_sql("PRAGMA data_version")).scalar()
         batch.statements += 1
         if version != self._data_version:  # another connection committed: start afresh
             self._cache.clear()
@@ -345,6 +378,9 @@ class Database:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self._held is not None:
+            held, self._held = self._held, None
+            await held.close()
         await self.reader.dispose()
         if self.writer is not self.reader:
             await self.writer.dispose()

@@ -5,7 +5,9 @@ four thread round trips per statement, each waiting its turn in a busy event loo
 was most of the cost of a send (docs/benchmarks.md, "send path"). SQLite statements on a
 WAL database take microseconds and do not wait for locks once a transaction holds them,
 so they run inline here; only what can block goes to the connection's thread: COMMIT
-(the fsync) and BEGIN IMMEDIATE (waits for another process's write lock).
+(the fsync) and BEGIN IMMEDIATE when it would wait for another connection's write lock
+(it is tried inline first, without waiting); the COMMIT of a transaction that changed no
+row (every reader's) runs inline too.
 
 Used through SQLAlchemy's aiosqlite dialect via ``async_creator``; the sqlite3 connection
 is opened with ``check_same_thread=False`` and is never used by two threads at once. The
@@ -29,19 +31,21 @@ from typing import Any
 import aiosqlite
 
 
+def _statement(args: tuple[Any, ...]) -> str:
+    return args[0].lstrip()[:24].upper() if args and isinstance(args[0], str) else ""
+
+
 def _may_block(connection: sqlite3.Connection | None, fn: Any, args: tuple[Any, ...]) -> bool:
     if connection is not None and fn == connection.commit:
         return True
-    return (
-        bool(args)
-        and isinstance(args[0], str)
-        and args[0]
-        .lstrip()
-        .upper()
-        .startswith(
-            ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "PRAGMA JOURNAL_MODE", "VACUUM")
-        )
+    return _statement(args).startswith(
+        ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "PRAGMA JOURNAL_MODE", "VACUUM")
     )
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
 
 
 class InlineSqliteConnection(aiosqlite.Connection):
@@ -50,6 +54,11 @@ class InlineSqliteConnection(aiosqlite.Connection):
         # Calls handed to the worker thread and not yet finished there (whether or not
         # anybody still awaits them); only read and written on the loop's thread.
         self._on_worker = 0
+        self._busy_ms: int | None = None  # the connection's own busy timeout, read once
+        # After a deferred BEGIN: the connection's change count then. A COMMIT that finds it
+        # unchanged ends a transaction that wrote nothing (the readers' every transaction):
+        # nothing to fsync, so it runs inline instead of a thread round trip.
+        self._read_since: int | None = None
 
     def sqlite3_connection(self) -> sqlite3.Connection:
         """The underlying connection, for the committer's bulk writes inside its
@@ -62,9 +71,41 @@ class InlineSqliteConnection(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or self._connection is None:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-        if self._on_worker or _may_block(self._connection, fn, args):
+        if self._on_worker:
             return await self._on_worker_thread(fn, *args, **kwargs)
+        connection = self._connection
+        if fn == connection.commit and self._read_since == connection.total_changes:
+            self._read_since = None  # a read transaction: COMMIT only drops the read lock
+            return fn(*args, **kwargs)
+        if _may_block(connection, fn, args):
+            if _statement(args).startswith("BEGIN IMMEDIATE"):
+                self._read_since = None
+                took, result = self._lock_inline(fn, args, kwargs)
+                if took:
+                    return result
+            return await self._on_worker_thread(fn, *args, **kwargs)
+        if _statement(args) == "BEGIN":
+            self._read_since = connection.total_changes
         return fn(*args, **kwargs)
+
+    def _lock_inline(self, fn: Callable[..., Any], args: Any, kwargs: Any) -> tuple[bool, Any]:
+        """``BEGIN IMMEDIATE`` without waiting: it only waits when another connection
+        holds the write lock (a backup, the CLI), and then it goes to the worker thread
+        like COMMIT. The committer is the only writer otherwise, so this saves a thread
+        round trip per batch (docs/benchmarks.md)."""
+        connection = self._connection
+        assert connection is not None
+        if self._busy_ms is None:
+            self._busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            return True, fn(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            return False, None
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={self._busy_ms}")
 
     async def _on_worker_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()

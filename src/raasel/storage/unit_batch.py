@@ -81,6 +81,16 @@ class UnitBatch:
     statements: int = 0
     raw_statements: int = 0  # of those, run on sqlite3 directly (not seen by SQLAlchemy)
     _forgot: bool = False
+    # SQLite: the sqlite3 connection under ``conn``, when the committer knows it already
+    # (it holds its connection between batches), else looked up once per batch.
+    sqlite: sqlite3.Connection | None = None
+
+    async def _sqlite(self) -> sqlite3.Connection | None:
+        if self.is_postgresql:
+            return None
+        if self.sqlite is None:
+            self.sqlite = await sqlite_bulk.raw(self.conn)
+        return self.sqlite
 
     # ----- loading -------------------------------------------------------------------
 
@@ -128,7 +138,7 @@ class UnitBatch:
         wanted = [r for r in set(refs) if r not in self._sent]
         if not wanted:
             return
-        sqlite = await sqlite_bulk.raw(self.conn) if not self.is_postgresql else None
+        sqlite = await self._sqlite()
         found: dict[ClientRef, Sent] = {}
         if self.shares_messages:
             # The full unique key (org, conversation, sender, client id): an index lookup
@@ -296,7 +306,7 @@ class UnitBatch:
     async def flush(self) -> list[StoredMessage]:
         """Write what units changed; return the messages written (for the outbox copy)."""
         written = self._messages
-        sqlite = await sqlite_bulk.raw(self.conn) if not self.is_postgresql else None
+        sqlite = await self._sqlite()
         if written:
             if self.shares_messages and sqlite is not None:
                 sqlite_bulk.insert_messages(sqlite, written)
