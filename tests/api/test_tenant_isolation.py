@@ -36,6 +36,7 @@ class Scene:
     attachment_id: str
     message_ids: list[str]
     channel_id: str = ""
+    community_id: str = ""
     secrets: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     sockets: dict[str, SocketClient] = field(default_factory=dict)
@@ -125,6 +126,11 @@ async def run_conversation(world: World, a: Tenant) -> Scene:
         },
         expect=201,
     )
+    # A's community channel (its id is a snowflake, a social channel's is not).
+    community = await a.owner.api.post(
+        "/api/v1/community", {"name": f"Community {marker}", "join_mode": "invite"}, expect=201
+    )
+    community_id = (community.get("channel") or community)["id"]
     people = [customer, a.owner, a.supervisor, *a.agents]
     return Scene(
         a=a,
@@ -143,7 +149,8 @@ async def run_conversation(world: World, a: Tenant) -> Scene:
             channel["name"],
         ],
         channel_id=channel["id"],
-        ids={cid, a.org_id, attachment["id"], channel["id"], *message_ids}
+        community_id=community_id,
+        ids={cid, a.org_id, attachment["id"], channel["id"], community_id, *message_ids}
         | {p.user_id for p in people}
         | {g["id"] for g in a.groups.values()},
         sockets=sockets,
@@ -261,6 +268,11 @@ BODIES: dict[str, Body] = {
     },
     "PlatformEscalateBody": lambda s, p: {"reason": "probe"},
     "OperatorSendBody": lambda s, p: {"client_id": unique("p"), "text": "probe"},
+    # Community channels (api/rest/community.py): B's own channel is legitimate; joining
+    # with a made-up code, muting in A's channel id finds nothing.
+    "CreateCommunityBody": lambda s, p: {"name": "Probe"},
+    "JoinByCodeBody": lambda s, p: {"code": "probeprobeprobe01"},
+    "MuteBody": lambda s, p: {"is_muted": True},
 }
 
 # Ends the prober's own session; tests/api/test_auth.py covers it.
@@ -286,6 +298,7 @@ def path_values(scene: Scene) -> dict[str, str]:
         "device_id": "1",
         "handle": "probe",
         "channel_id": scene.channel_id,
+        "action": "remove",
     }
 
 
@@ -303,7 +316,10 @@ async def probe_rest(scene: Scene, prober: Person, spec: dict[str, Any]) -> list
                     continue
                 name = param["name"]
                 assert name in values, f"{method} {path}: give this test A's {name}"
-                url = url.replace("{" + name + "}", values[name])
+                value = values[name]
+                if name == "channel_id" and path.startswith("/api/v1/community"):
+                    value = scene.community_id
+                url = url.replace("{" + name + "}", value)
                 allowed.add(values[name])
             kwargs: dict[str, Any] = {}
             content = op.get("requestBody", {}).get("content", {})
