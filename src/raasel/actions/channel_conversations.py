@@ -11,7 +11,7 @@ from raasel.actions.access import access_conversation, require_member
 from raasel.actions.channel_inbound import _account
 from raasel.actions.channel_runtime import runtime_of
 from raasel.actions.context import Actor, Services
-from raasel.actions.conversation_units import append, load_for, sender_of
+from raasel.actions.conversation_units import append, author_of, load_for, sender_of
 from raasel.actions.limits import check_rate
 from raasel.actions.views import message_view
 from raasel.channels.graph import GraphError
@@ -155,6 +155,7 @@ async def do_send_template(
             kind=MessageKind.TEXT,
             body=text,
             client_id=client_id,
+            sender_name=author_of(actor),
         )
         await store.upsert_outbound(
             batch.conn,
@@ -177,4 +178,4 @@ async def do_send_template(
         if stored.message is None:
             return {"position": stored.position, "duplicate": True}
         stored = stored.message
-    return message_view(stored) | {"template": name}
+    return message_view(stored, sender_name=author_of(actor)) | {"template": name}

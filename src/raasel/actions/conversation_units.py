@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from raasel.actions.access import can_agent_see, can_peer_see, side_in
+from raasel.actions.access import can_agent_see, can_peer_see, side_in, side_of
 from raasel.actions.context import Actor, Event
-from raasel.actions.views import message_view, preview_of, visible_position
+from raasel.actions.views import is_named_side, message_view, preview_of, visible_position
 from raasel.domain import ConversationKind, MessageKind, Role, Side
 from raasel.errors import NotFound
 from raasel.lib.clock import utcnow
@@ -52,16 +52,22 @@ def sender_of(actor: Actor, conversation: Conversation) -> Sender:
     return Sender(actor.user_id, side_in(actor, conversation), actor.has_role(Role.SUPERVISOR))
 
 
+def author_of(actor: Actor) -> str | None:
+    """The name a message by ``actor`` carries (``sender_name``, docs/protocol.md)."""
+    return actor.display_name if is_named_side(side_of(actor)) else None
+
+
 def live_message_events(
     conversation: Conversation,
     message: StoredMessage,
     previous_public: int,
     skip_sid: str | None,
     previous_by_side: dict[str, int] | None = None,
+    sender_name: str | None = None,
 ) -> list[Event]:
     """``message:new`` to each audience with the previous position *it* can see, so a
     receiver that holds less knows it missed something (docs/protocol.md)."""
-    view = message_view(message)
+    view = message_view(message, sender_name=sender_name)
     base: dict[str, Any] = {"message": view, "conversation_id": conversation.id}
     if previous_by_side is not None:  # a b2b conversation: two organizations
         return b2b_message_events(conversation, message, base, previous_by_side, skip_sid)
@@ -138,6 +144,7 @@ async def append(
     client_id: str | None = None,
     attachment_id: str | None = None,
     skip_sid: str | None = None,
+    sender_name: str | None = None,
 ) -> tuple[Conversation, StoredMessage]:
     """Give the message the conversation's next position, note it on the summary and on
     the other side's counters, and emit its events. Ids grow with positions."""
@@ -180,7 +187,9 @@ async def append(
         }
     conversation = batch.put(conversation, **changes)
     batch.emit(
-        *live_message_events(conversation, message, previous_public, skip_sid, previous_by_side)
+        *live_message_events(
+            conversation, message, previous_public, skip_sid, previous_by_side, sender_name
+        )
     )
     counted = counted_for(sender_side, kind, conversation.kind)
     if counted is not None:

@@ -18,7 +18,7 @@ from raasel.actions.b2b_views import read_b2b_view
 from raasel.actions.contacts import decorate_for_person
 from raasel.actions.context import Actor, Outcome, Services
 from raasel.actions.conversation_events import conversation_updated, queue_events
-from raasel.actions.conversation_units import append, load_for
+from raasel.actions.conversation_units import append, author_of, load_for
 from raasel.actions.customer_views import name_places
 from raasel.actions.directory import route_first_message
 from raasel.actions.inbox_canned import check_label_before_resolve
@@ -165,6 +165,7 @@ async def do_open_conversation(
             kind=MessageKind.TEXT,
             body=text,
             client_id=client_id,
+            sender_name=author_of(actor),
         )
         at = judged_at or now
         # A closed team gets no automatic assignment: the conversation waits in its queue
@@ -182,14 +183,16 @@ async def do_open_conversation(
                 else bool(online.user_ids)  # "Unassigned": any agent with a console
             )
             notice = offline.notice_for(org, group, has_online, actor, at)
-        return after, message_view(first), notice
+        return after, message_view(first, sender_name=author_of(actor)), notice
 
     conversation, first_view, notice = await svc.db.run(unit)
     if first_view is None:  # a retry: the first message is at position 1
         stored = await svc.message_log.at(
             conversation.org_id, conversation.id, 1, scope=actor.scope
         )
-        first_view = message_view(stored) if stored is not None else None
+        first_view = (
+            message_view(stored, sender_name=author_of(actor)) if stored is not None else None
+        )
     async with svc.db.read(actor.scope) as conn:
         current = await conversations.find_conversation(conn, conversation.id)
         assert current is not None

@@ -16,16 +16,22 @@ from raasel.actions.b2b_sides import before_b2b_send, notes_for
 from raasel.actions.channel_window import check_reply_window, is_channel_conversation
 from raasel.actions.contacts import check_org_may_write
 from raasel.actions.context import Actor, Outcome, Services
-from raasel.actions.conversation_units import append, load_for, sender_of
+from raasel.actions.conversation_units import append, author_of, load_for, sender_of
 from raasel.actions.lifecycle import reopen_in_unit
 from raasel.actions.limits import check_rate
-from raasel.actions.views import message_view, receipts_view, visible_position
+from raasel.actions.views import (
+    is_named,
+    message_view,
+    named_message_views,
+    receipts_view,
+    visible_position,
+)
 from raasel.domain import ConversationKind, MessageKind, Side
 from raasel.errors import NotFound, ValidationFailed
 from raasel.lib.cursors import InvalidCursor, decode_cursor, encode_cursor
 from raasel.rules.conversations import check_client_kind, check_may_send, reopens
 from raasel.storage.message_store import StoredMessage
-from raasel.storage.metadata import attachments, conversations
+from raasel.storage.metadata import attachments, conversations, people
 from raasel.storage.records import Conversation
 from raasel.storage.unit_batch import Sent, UnitBatch
 
@@ -96,6 +102,7 @@ async def do_send_message(
             client_id=client_id,
             attachment_id=attachment_id,
             skip_sid=sid,
+            sender_name=author_of(actor),
         )
         if attachment_id is not None:  # last: nothing after it in the unit can fail
             await attachments.attach_to_message(
@@ -118,7 +125,16 @@ async def do_send_message(
         )
     if isinstance(stored, Sent):
         stored = await _sent_message(svc, actor, conversation_id, stored)
-    return Outcome(message_view(stored))
+    return Outcome(message_view(stored, sender_name=author_of(actor)))
+
+
+async def named_views(svc: Services, actor: Actor, messages: list[StoredMessage]) -> list[Any]:
+    """The views of ``messages``, each with its author's name (one read for the page)."""
+    ids = sorted({m.sender_id for m in messages if is_named(m)})
+    if not ids:
+        return named_message_views(messages, {})
+    async with svc.db.read(actor.scope) as conn:
+        return named_message_views(messages, await people.get_users(conn, ids))
 
 
 async def _sent_message(
@@ -162,7 +178,7 @@ async def list_history(
     has_more = len(page) > limit
     page = page[:limit]
     return {
-        "messages": [message_view(m) for m in reversed(page)],
+        "messages": await named_views(svc, actor, list(reversed(page))),
         "has_more": has_more,
         "next_before": (
             encode_cursor(key, conversation.id, page[-1].position) if has_more and page else None
@@ -205,7 +221,7 @@ async def sync_conversation(
     return {
         "conversation_id": conversation.id,
         "status": conversation.status,
-        "messages": [message_view(m) for m in messages],
+        "messages": await named_views(svc, actor, messages),
         "has_more": has_more,
         "last_position": last,
         "unread": mine.unread if mine else 0,

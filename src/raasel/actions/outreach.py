@@ -18,7 +18,7 @@ from raasel.actions.access import require_member
 from raasel.actions.contacts import badge_of, contact_view
 from raasel.actions.context import Actor, Event, Outcome, Services
 from raasel.actions.conversation_events import conversation_updated
-from raasel.actions.conversation_units import append
+from raasel.actions.conversation_units import append, author_of
 from raasel.actions.limits import check_rate
 from raasel.actions.views import conversation_view, message_view
 from raasel.domain import ConversationKind, ConversationStatus, MessageKind, Side, UserKind
@@ -123,19 +123,22 @@ async def do_start_outreach(
             kind=MessageKind.TEXT,
             body=text,
             client_id=client_id,
+            sender_name=author_of(actor),
         )
         await batch.flush()
         org_events = await conversation_updated(batch, created)
         batch.emit(*(e for e in org_events if set(e.rooms).isdisjoint(customer_rooms(created))))
         batch.emit(await _customer_event(batch, created, org, contact))
-        return created, message_view(first)
+        return created, message_view(first, sender_name=author_of(actor))
 
     conversation, first_view = await svc.db.run(unit)
     if first_view is None:  # a retry: the first message is at position 1
         stored = await svc.message_log.at(
             conversation.org_id, conversation.id, 1, scope=actor.scope
         )
-        first_view = message_view(stored) if stored is not None else None
+        first_view = (
+            message_view(stored, sender_name=author_of(actor)) if stored is not None else None
+        )
     async with svc.db.read(actor.scope) as conn:
         current = await conversations.find_conversation(conn, conversation.id, org_id=org_id)
         assert current is not None

@@ -20,7 +20,10 @@ from raasel.storage.records import (
 )
 
 
-def message_view(message: StoredMessage) -> dict[str, Any]:
+def message_view(message: StoredMessage, *, sender_name: str | None = None) -> dict[str, Any]:
+    """``sender_name``: who wrote it, as the message itself says (issue 12, item 5: after a
+    transfer earlier messages keep their author's name); None for system and platform
+    messages and where the author is unknown (docs/protocol.md, "Messages")."""
     return {
         "id": str(message.id),
         "conversation_id": message.conversation_id,
@@ -28,11 +31,38 @@ def message_view(message: StoredMessage) -> dict[str, Any]:
         "client_id": message.client_id,
         "sender_id": message.sender_id,
         "sender_side": message.sender_side,
+        "sender_name": sender_name,
         "kind": message.kind,
         "text": message.body,
         "attachment_id": message.attachment_id,
         "created_at": message.created_at.isoformat(),
     }
+
+
+def is_named_side(side: str) -> bool:
+    """The sides whose authors a message names: agents (of either organization of a b2b
+    conversation) and customers (operators speak as
+    "Platform support", system messages as nobody)."""
+    return side in (Side.ORG, Side.CUSTOMER, Side.PEER)
+
+
+def is_named(message: StoredMessage) -> bool:
+    return is_named_side(message.sender_side) and message.kind != MessageKind.SYSTEM
+
+
+def named_message_views(
+    messages: list[StoredMessage], people: dict[str, User]
+) -> list[dict[str, Any]]:
+    """The views of ``messages``, each naming its author from ``people``."""
+    return [
+        message_view(
+            m,
+            sender_name=people[m.sender_id].display_name
+            if is_named(m) and m.sender_id in people
+            else None,
+        )
+        for m in messages
+    ]
 
 
 def preview_of(message: StoredMessage) -> str | None:
