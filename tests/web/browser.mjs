@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, request } from "playwright-core";
 import { until } from "./until.mjs";
 
 const config = JSON.parse(process.env.RAASEL_BROWSER ?? "{}");
@@ -839,7 +839,8 @@ async function anyone() {
   await alice.locator(".composer textarea").fill("Hello from General");
   await alice.locator(".composer textarea").press("Enter");
   await frame.getByText("Hello from General").waitFor();
-  check("the agent answers from the console and the visitor reads it");
+  await frame.locator(".w-msg.w-in", { hasText: "Hello from General" }).locator(".w-meta", { hasText: /^Alice Agent · / }).waitFor();
+  check("the agent answers from the console and the visitor reads it, with her name");
   await shot(shop, "widget-anyone");
 }
 
@@ -883,7 +884,136 @@ async function rooms() {
   await shot(alice, "team-room-console");
 }
 
-const SCENARIOS = { journey, reconnect, offline, widget, mobile, inbox, outreach, channels, anyone, rooms };
+// Issue 12, item 5: a guest who writes to a second organization keeps the first
+// conversation (each organization's visitor session is kept), and the organizations'
+// names come from the server, so a device that remembers none still shows them.
+async function guest() {
+  const page = await newPage("guest");
+  await page.goto("/");
+  await page.getByRole("button", { name: "Continue as a guest" }).click();
+  const first = `First question ${unique()}`;
+  await startWithAcmeSales(page, first);
+  await page.getByLabel("Search organizations").fill("northwind bank");
+  const bank = page.locator(".result", { has: page.locator("strong", { hasText: /^Northwind Bank$/ }) });
+  await bank.getByRole("button", { name: "Cards & ATMs", exact: true }).click();
+  const second = `Second question ${unique()}`;
+  await page.getByLabel("Your message").fill(second);
+  await page.getByRole("button", { name: "Start conversation" }).click();
+  await page.locator("#conversation-title", { hasText: "Northwind Bank" }).waitFor();
+  const list = page.getByRole("list", { name: "Your conversations" });
+  // Each guest here is new: exactly one conversation per organization in its list.
+  const acmeItem = list.locator(".conversation-item", { has: page.locator(".title", { hasText: /^Acme/ }) });
+  const bankItem = list.locator(".conversation-item", { has: page.locator(".title", { hasText: /^Northwind Bank/ }) });
+  await acmeItem.getByText(first).waitFor();
+  await bankItem.getByText(second).waitFor();
+  check("guest: after writing to a second organization, both conversations are in the list");
+  await acmeItem.click();
+  await page.locator("#conversation-title", { hasText: "Acme" }).waitFor();
+  await bubble(page, first).waitFor();
+  const again = `Still here ${unique()}`;
+  await send(page, again);
+  await until("the reply to Acme stored", async () => ["sent", "delivered", "read"].includes(await tickOf(page, again)));
+  await bankItem.click();
+  await page.locator("#conversation-title", { hasText: "Northwind Bank" }).waitFor();
+  await bubble(page, second).waitFor();
+  check("guest: each conversation opens with its history and takes new messages");
+  // A device that remembers no organization name (a second device, cleared storage).
+  await page.evaluate(() => localStorage.removeItem("raasel.orgNames"));
+  await page.reload();
+  await acmeItem.getByText(again).waitFor();
+  await bankItem.getByText(second).waitFor();
+  if ((await list.locator(".conversation-item").count()) !== 2) throw new Error("the guest's list is not its two conversations");
+  await acmeItem.click();
+  await page.locator("#conversation-title", { hasText: "Acme" }).waitFor();
+  await page.getByTestId("conversation-team").getByText("Sales").waitFor();
+  check("after a reload with no remembered names: both listed with their organization, the team named");
+  await shot(page, "guest-two-organizations");
+}
+
+// A tall PNG drawn by the browser (images must take room for the scroll check).
+async function tallPng(page, hue) {
+  const data = await page.evaluate((h) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 480;
+    canvas.height = 640;
+    const g = canvas.getContext("2d");
+    g.fillStyle = `hsl(${h} 70% 60%)`;
+    g.fillRect(0, 0, 480, 640);
+    return canvas.toDataURL("image/png").split(",")[1];
+  }, hue);
+  return Buffer.from(data, "base64");
+}
+
+// Issue 12, item 5: after a transfer the first agent's messages keep their name, and a
+// conversation opens at its newest message even while its images are still loading.
+async function standing() {
+  const http = await request.newContext({ baseURL: url, ignoreHTTPSErrors: true });
+  cleanups.push(() => void http.dispose());
+  const call = async (token, method, path, data, multipart) => {
+    const response = await http.fetch(`/api/v1${path}`, { method, headers: token ? { Authorization: `Bearer ${token}` } : {}, data, multipart });
+    if (!response.ok()) throw new Error(`${method} ${path} answered ${response.status()}: ${await response.text()}`);
+    return response.json();
+  };
+  const login = (email, organization) => call(null, "POST", "/auth/login", { email, password: PASSWORD, ...(organization ? { organization } : {}) });
+  const [owner, alice, bob, customer] = await Promise.all([
+    login("owner@acme.example", "acme"),
+    login("alice@acme.example", "acme"),
+    login("bob@acme.example", "acme"),
+    login("customer@example.com"),
+  ]);
+  const groups = await call(owner.access_token, "GET", `/orgs/${owner.org_id}/groups`);
+  const sales = groups.find((g) => g.name === "Sales");
+  const word = `walrus${unique()}`;
+  const opened = await call(customer.access_token, "POST", "/conversations", { org_id: owner.org_id, group_id: sales.id, text: `Photos of my ${word} order`, client_id: `st-${unique()}` });
+  const cid = opened.conversation.id;
+  await call(owner.access_token, "POST", `/conversations/${cid}/assign`, { agent_id: alice.user.id });
+  await call(alice.access_token, "POST", `/conversations/${cid}/messages`, { text: "Alice here, send me photos", client_id: `st-${unique()}` });
+  const person = await newPage("individual");
+  await person.goto("/");
+  await person.getByRole("tab", { name: "Log in" }).click();
+  await person.getByLabel("Email").fill("customer@example.com");
+  await person.getByLabel("Password").fill(PASSWORD);
+  await person.getByRole("button", { name: "Log in" }).click();
+  await person.getByLabel("Search organizations").waitFor();
+  const PHOTOS = 4;
+  for (let i = 0; i < PHOTOS; i++) {
+    const file = await call(customer.access_token, "POST", `/conversations/${cid}/attachments`, undefined, { file: { name: `photo${i}.png`, mimeType: "image/png", buffer: await tallPng(person, i * 80) } });
+    await call(customer.access_token, "POST", `/conversations/${cid}/messages`, { text: `photo${i}.png`, attachment_id: file.id, client_id: `st-${unique()}` });
+  }
+  await call(alice.access_token, "POST", `/conversations/${cid}/transfer`, { agent_id: bob.user.id });
+  const newest = `Bob here, the photos help ${unique()}`;
+  await call(bob.access_token, "POST", `/conversations/${cid}/messages`, { text: newest, client_id: `st-${unique()}` });
+
+  // The images answer only when released: the conversation opens while they load.
+  const held = [];
+  let release = false;
+  await person.route("**/api/v1/attachments/**", (route) => void (release ? route.continue() : held.push(route)));
+  await person.locator(".conversation-item", { hasText: "Bob here" }).click();
+  await bubble(person, newest).waitFor();
+  await until("every image requested", () => held.length >= PHOTOS);
+  await person.getByText("Loading attachment…").first().waitFor();
+  await person.getByTestId("conversation-status").getByText("Bob Agent is handling your conversation").waitFor();
+  await bubble(person, "Alice here").locator(".sender", { hasText: "Alice Agent" }).waitFor();
+  await bubble(person, newest).locator(".sender", { hasText: "Bob Agent" }).waitFor();
+  check("after a transfer: Bob handles it, Alice's earlier message still shows her name");
+  release = true;
+  for (const route of held) await route.continue();
+  const log = person.getByRole("log", { name: "Messages" });
+  await until("every image loaded", () => log.evaluate((el, n) => {
+    const images = [...el.querySelectorAll("img")];
+    return images.length === n && images.every((img) => img.complete && img.naturalHeight > 0);
+  }, PHOTOS));
+  const grown = await log.evaluate((el) => el.scrollHeight > el.clientHeight + 500);
+  if (!grown) throw new Error("the images did not make the conversation taller than its view");
+  await until("the view at the newest message after the images loaded", () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 4));
+  const lastBox = await bubble(person, newest).boundingBox();
+  const logBox = await log.boundingBox();
+  if (!lastBox || !logBox || lastBox.y + lastBox.height > logBox.y + logBox.height + 1) throw new Error("the newest message is not in view");
+  check("opened at the newest message; still there once the images (held back) loaded");
+  await shot(person, "conversation-images-newest");
+}
+
+const SCENARIOS = { journey, reconnect, offline, widget, mobile, inbox, outreach, channels, anyone, rooms, guest, standing };
 
 try {
   if (!SCENARIOS[scenario]) throw new Error(`unknown scenario ${scenario}`);

@@ -37,6 +37,8 @@ SCENARIOS = [
     "channels",
     "anyone",
     "rooms",
+    "guest",
+    "standing",
 ]
 
 

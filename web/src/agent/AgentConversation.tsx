@@ -174,10 +174,10 @@ export function AgentConversation({ api, session, conversationId, me, members, g
           renderText={renderText}
           senderName={(m) =>
             m.sender_side === "customer"
-              ? (c?.customer.name ?? "Customer")
+              ? (m.sender_name ?? c?.customer.name ?? "Customer")
               : m.sender_side === "platform"
                 ? "Platform support"
-                : (names.get(m.sender_id ?? "") ?? "Agent")
+                : (m.sender_name ?? names.get(m.sender_id ?? "") ?? "Agent")
           }
         />
         <TypingLine typists={customerTypists.length ? customerTypists : noteTypists} label={(t) => (t.is_note ? `${t.name} (note)` : (t.name ?? "The customer"))} />

@@ -1,6 +1,6 @@
 // Messages grouped by day; own messages on the right with their check marks; internal
 // notes (agents only) styled apart. Text is always rendered as text, never as HTML.
-import { Fragment, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { dayKey, dayLabel, timeLabel } from "../lib/format";
 import { tickFor } from "../core/ticks";
 import type { Receipts, ShownMessage, Side } from "../lib/types";
@@ -25,7 +25,15 @@ interface Props {
 export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loadingOlder, onLoadOlder, senderName, loadAttachment, renderText, noteLabel = "Internal note · not visible to the customer" }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
+  const lastTop = useRef(0);
   const previous = useRef({ first: "", height: 0, count: 0 });
+
+  // A conversation opens at its newest message, also while its images load (issue 12,
+  // item 5): content that grows below a reader at the bottom keeps them there.
+  const keepAtBottom = useCallback(() => {
+    const el = scroller.current;
+    if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
+  }, []);
 
   // Keep the view still while messages stream in: stay at the bottom if the reader was
   // there, and keep the same message in view when an older page is prepended.
@@ -45,7 +53,11 @@ export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loa
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    // Only the reader leaves the bottom (scrolling up): content growing under the view,
+    // an image that loaded, moves scrollHeight, never scrollTop down.
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < 40) stickToBottom.current = true;
+    else if (el.scrollTop < lastTop.current) stickToBottom.current = false;
+    lastTop.current = el.scrollTop;
     if (el.scrollTop < 60 && hasMore && !loadingOlder) onLoadOlder();
   };
 
@@ -90,7 +102,7 @@ export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loa
                 {!isMine && <div className="sender">{senderName(message)}</div>}
                 <div className="text">{renderText && message.text ? renderText(message.text) : message.text}</div>
                 {message.attachment_id && loadAttachment && (
-                  <Attachment id={message.attachment_id} name={message.text} load={loadAttachment} />
+                  <Attachment id={message.attachment_id} name={message.text} load={loadAttachment} onSized={keepAtBottom} />
                 )}
                 <div className="meta">
                   <time dateTime={message.created_at}>{timeLabel(message.created_at)}</time>
@@ -106,9 +118,10 @@ export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loa
 }
 
 /** Attachments need the bearer token: fetch the bytes, then show an image or a link. */
-function Attachment({ id, name, load }: { id: string; name: string | null; load: (id: string) => Promise<Blob> }) {
+function Attachment({ id, name, load, onSized }: { id: string; name: string | null; load: (id: string) => Promise<Blob>; onSized: () => void }) {
   const [file, setFile] = useState<{ url: string; isImage: boolean } | null>(null);
   const [failed, setFailed] = useState(false);
+  useLayoutEffect(onSized, [file, failed, onSized]);
   useEffect(() => {
     let url = "";
     let cancelled = false;
@@ -129,7 +142,7 @@ function Attachment({ id, name, load }: { id: string; name: string | null; load:
   if (!file) return <div className="attachment-placeholder muted small">Loading attachment…</div>;
   return file.isImage ? (
     <a href={file.url} target="_blank" rel="noreferrer" className="attachment">
-      <img src={file.url} alt={name ?? "Attached image"} />
+      <img src={file.url} alt={name ?? "Attached image"} onLoad={onSized} />
     </a>
   ) : (
     <a href={file.url} download={name ?? "attachment"} className="attachment">

@@ -13,6 +13,9 @@ export interface Message {
   client_id: string | null;
   sender_id: string | null;
   sender_side: Side;
+  /** Who wrote it, as the message says (kept after a transfer); null for system messages,
+   * platform support, and servers older than issue 12. */
+  sender_name?: string | null;
   kind: MessageKind;
   text: string | null;
   attachment_id: string | null;

@@ -104,7 +104,7 @@ export function ConversationView({ api, session, conversationId, onBack }: { api
         loadingOlder={state.loadingOlder}
         onLoadOlder={state.loadOlder}
         loadAttachment={loadAttachment}
-        senderName={(m) => (m.sender_side === "org" ? (m.sender_id === c?.assignee?.id ? c?.assignee?.name ?? org : org) : null)}
+        senderName={(m) => (m.sender_side === "org" ? (m.sender_name ?? (m.sender_id === c?.assignee?.id ? c?.assignee?.name : null) ?? org) : null)}
       />
       <TypingLine typists={state.typists} />
       {c?.status === "resolved" && (

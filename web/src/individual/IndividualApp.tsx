@@ -11,6 +11,7 @@ import { AuthScreen } from "./AuthScreen";
 import { ConversationView, VerifiedMark } from "./ConversationView";
 import { Directory } from "./Directory";
 import { NewConversation } from "./NewConversation";
+import { becomeGuestOf, forgetGuestSessions, parkedConversations } from "./guestSessions";
 import { CommunityPanel } from "../community/CommunityPanel";
 
 const GUEST_KEY = "raasel.guest";
@@ -28,6 +29,22 @@ export function IndividualApp() {
   const directOpened = useRef(false);
   if (mode === "direct") directOpened.current = true;
   const list = useConversationList(chat, "all");
+  // A guest's conversations with the other organizations it wrote to (guestSessions.ts).
+  const [parked, setParked] = useState<(Conversation & { guest_org_id: string })[]>([]);
+  const isVisitor = !session || session.user.kind === "visitor";
+  const activeUser = session?.user.id ?? null;
+  useEffect(() => {
+    if (!isVisitor) return setParked([]);
+    let cancelled = false;
+    void parkedConversations().then((items) => !cancelled && setParked(items));
+    return () => {
+      cancelled = true;
+    };
+  }, [isVisitor, activeUser]);
+  const items = useMemo(() => {
+    const live = new Set(list.items.map((c) => c.id));
+    return [...list.items, ...parked.filter((c) => !live.has(c.id))].sort((a, b) => (b.last_message?.at ?? b.updated_at).localeCompare(a.last_message?.at ?? a.updated_at));
+  }, [list.items, parked]);
   const paneHeading = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -42,14 +59,25 @@ export function IndividualApp() {
 
   const logout = async () => {
     await api.logout();
+    await forgetGuestSessions();
     localStorage.removeItem(GUEST_KEY);
     setGuest(false);
     setOpenId(null);
     setPicked(null);
   };
 
-  const open = (id: string) => {
+  const open = async (id: string) => {
     setPicked(null);
+    const elsewhere = parked.find((c) => c.id === id);
+    if (elsewhere) {
+      // Another organization's visitor session: it becomes the app's session.
+      try {
+        await becomeGuestOf(api, elsewhere.guest_org_id, () => Promise.reject(new Error("no parked session")));
+      } catch {
+        // Its session ended meanwhile: the list drops it on the next read.
+        return;
+      }
+    }
     setOpenId(id);
   };
 
@@ -99,11 +127,11 @@ export function IndividualApp() {
           <h2 className="section-title">Your conversations</h2>
           <ErrorNote error={list.error} />
           <ul className="conversation-list" aria-label="Your conversations">
-            {list.loaded && list.items.length === 0 && (
+            {list.loaded && items.length === 0 && (
               <li className="empty">{session ? "No conversations yet. Search an organization above." : "Search an organization above to start."}</li>
             )}
-            {list.items.map((c) => (
-              <ConversationItem key={c.id} conversation={c} isOpen={c.id === openId} onOpen={() => open(c.id)} />
+            {items.map((c) => (
+              <ConversationItem key={c.id} conversation={c} isOpen={c.id === openId} onOpen={() => void open(c.id)} />
             ))}
           </ul>
         </aside>
@@ -120,7 +148,7 @@ export function IndividualApp() {
               }}
             />
           ) : openId ? (
-            <ConversationView key={openId} api={api} session={chat} conversationId={openId} onBack={() => setOpenId(null)} />
+            <ConversationView key={`${openId}:${activeUser}`} api={api} session={chat} conversationId={openId} onBack={() => setOpenId(null)} />
           ) : (
             <div className="placeholder">
               <p>Search an organization, pick the team you need and write your first message.</p>

@@ -4,8 +4,8 @@ import { rememberOrgName } from "../lib/orgNames";
 import type { Conversation, Group, Org, Session } from "../lib/types";
 import { ErrorNote, Field } from "../components/common";
 import { isNeed, SUGGESTED, sure, takeDraftNeed } from "./Directory";
+import { becomeGuestOf } from "./guestSessions";
 
-const GUEST_ORG_KEY = "raasel.guestOrg";
 // How long the "which team took it" note stays before the conversation opens by itself.
 const ROUTED_NOTE_MS = 2500;
 
@@ -100,12 +100,10 @@ export function NewConversation({
     setError(null);
     try {
       const session = api.current;
-      const isVisitorElsewhere = session?.user.kind === "visitor" && localStorage.getItem(GUEST_ORG_KEY) !== org.id;
-      if (!session || isVisitorElsewhere) {
-        // A guest talks to one organization at a time, as an anonymous visitor.
-        const visitor = await api.post<Session>("/auth/visitor", { organization: org.slug, display_name: "Guest" });
-        localStorage.setItem(GUEST_ORG_KEY, org.id);
-        api.setSession(visitor);
+      if (!session || session.user.kind === "visitor") {
+        // A guest talks to each organization as its visitor; the others' sessions are
+        // parked, their conversations stay in the list (guestSessions.ts).
+        await becomeGuestOf(api, org.id, () => api.post<Session>("/auth/visitor", { organization: org.slug, display_name: "Guest" }));
       }
       const answer = await api.post<{ conversation: Conversation & { routing?: Routing } }>("/conversations", {
         org_id: org.id,

@@ -238,7 +238,9 @@ function render() {
       .map((m) => {
         if (m.kind === "system") return h("div", { cls: "w-system" }, m.text ?? "");
         const mine = m.sender_side === "customer";
-        const meta = h("span", { cls: "w-meta" }, new Date(m.created_at).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }));
+        const at = new Date(m.created_at).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+        // Who answered, as the message says: kept after a transfer (issue 12, item 5).
+        const meta = h("span", { cls: "w-meta" }, !mine && m.sender_name ? `${m.sender_name} · ${at}` : at);
         if (mine) {
           const tick = tickFor(m, "customer", view?.receipts);
           meta.append(h("span", { cls: `w-tick w-tick-${tick}`, title: TICK_LABEL[tick], ariaLabel: TICK_LABEL[tick] }, TICK_TEXT[tick]));
