@@ -1010,6 +1010,10 @@ async function standing() {
   const logBox = await log.boundingBox();
   if (!lastBox || !logBox || lastBox.y + lastBox.height > logBox.y + logBox.height + 1) throw new Error("the newest message is not in view");
   check("opened at the newest message; still there once the images (held back) loaded");
+  const billing = groups.find((g) => g.name === "Billing");
+  await call(bob.access_token, "POST", `/conversations/${cid}/transfer`, { group_id: billing.id });
+  await person.getByTestId("conversation-team").getByText("Billing").waitFor();
+  check("moved to another team: the customer reads its name, live");
   await shot(person, "conversation-images-newest");
 }
 

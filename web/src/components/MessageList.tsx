@@ -25,15 +25,33 @@ interface Props {
 export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loadingOlder, onLoadOlder, senderName, loadAttachment, renderText, noteLabel = "Internal note · not visible to the customer" }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
-  const lastTop = useRef(0);
+  // Where this list last scrolled itself: a scroll event that finds the view there was
+  // ours (or content grew under it), not the reader moving.
+  const ownTop = useRef<number | null>(null);
   const previous = useRef({ first: "", height: 0, count: 0 });
+
+  const scrollTo = useCallback((top: number) => {
+    const el = scroller.current;
+    if (!el) return;
+    el.scrollTop = top;
+    ownTop.current = el.scrollTop; // as the browser clamped it
+  }, []);
 
   // A conversation opens at its newest message, also while its images load (issue 12,
   // item 5): content that grows below a reader at the bottom keeps them there.
   const keepAtBottom = useCallback(() => {
     const el = scroller.current;
-    if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
-  }, []);
+    if (el && stickToBottom.current) scrollTo(el.scrollHeight);
+  }, [scrollTo]);
+
+  // Anything that grows after it is shown (an image, a late font) keeps the reader there.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => keepAtBottom());
+    for (const child of Array.from(el.children)) observer.observe(child);
+    return () => observer.disconnect();
+  }, [messages, keepAtBottom]);
 
   // Keep the view still while messages stream in: stay at the bottom if the reader was
   // there, and keep the same message in view when an older page is prepended.
@@ -43,21 +61,22 @@ export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loa
     const first = messages[0]?.id ?? "";
     const prev = previous.current;
     if (prev.count && first !== prev.first && messages.length > prev.count && !stickToBottom.current) {
-      el.scrollTop += el.scrollHeight - prev.height;
+      scrollTo(el.scrollTop + el.scrollHeight - prev.height);
     } else if (stickToBottom.current) {
-      el.scrollTop = el.scrollHeight;
+      scrollTo(el.scrollHeight);
     }
     previous.current = { first, height: el.scrollHeight, count: messages.length };
-  }, [messages]);
+  }, [messages, scrollTo]);
 
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    // Only the reader leaves the bottom (scrolling up): content growing under the view,
-    // an image that loaded, moves scrollHeight, never scrollTop down.
-    if (el.scrollHeight - el.scrollTop - el.clientHeight < 40) stickToBottom.current = true;
-    else if (el.scrollTop < lastTop.current) stickToBottom.current = false;
-    lastTop.current = el.scrollTop;
+    // Only the reader leaves the bottom: at the place this list scrolled to, the event
+    // was its own, even if an image grew below meanwhile.
+    if (el.scrollTop !== ownTop.current) {
+      ownTop.current = null;
+      stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    }
     if (el.scrollTop < 60 && hasMore && !loadingOlder) onLoadOlder();
   };
 

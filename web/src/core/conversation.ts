@@ -346,12 +346,17 @@ export class ConversationStore {
 
   private setView(c: Conversation): void {
     const prev = this.view;
+    // Live updates carry no team name: after a move to another group the name held is
+    // stale, so it is dropped and the customer's view read again (it names the team).
+    const isTeamStale = !("group" in c) && prev?.group != null && prev.group.id !== c.group_id;
     this.view = {
       ...prev,
       ...c,
+      ...(isTeamStale ? { group: c.group_id === null ? null : undefined } : {}),
       customer_panel: c.customer_panel ?? prev?.customer_panel,
       queue_position: c.status === "queued" ? (c.queue_position ?? prev?.queue_position) : null,
     };
+    if (isTeamStale && c.group_id !== null && this.ctx.side === "customer") void this.refreshView();
     if (c.receipts) {
       this.receipts = mergeReceipts(this.receipts, c.receipts);
       this.ctx.learnReceipts(this.id, c.receipts);

@@ -16,7 +16,7 @@ export function ConversationView({ api, session, conversationId, onBack }: { api
   const heading = useRef<HTMLHeadingElement>(null);
   const org = c ? (c.organization?.name ?? c.org?.name ?? orgName(c.org_id) ?? "Support") : "";
   const contact = c?.contact ?? { is_muted: false, is_blocked: false };
-  const team = c?.group?.name ?? c?.routing?.group?.name ?? null;
+  const team = c?.group?.name ?? (c?.routing?.group && c.routing.group.id === c.group_id ? c.routing.group.name : null);
 
   useEffect(() => heading.current?.focus(), [conversationId]);
   const [mailed, setMailed] = useState(false);
