@@ -70,7 +70,13 @@ async def redis_nodes() -> AsyncIterator[MakeNode]:
     ) -> RedisEphemeralState:
         if not made:
             await require_redis()
-        node = RedisEphemeralState(REDIS_URL, prefix=prefix, presence_ttl=presence_ttl, clock=clock)
+        # A generous command timeout: on a loaded machine 300 concurrent hits can wait
+        # longer than the product's 1 s for one of the 64 pooled connections, and then
+        # fall back to a node-local count (seen in CI at load 17). What is tested is that
+        # they wait in the pool instead of failing at once.
+        node = RedisEphemeralState(
+            REDIS_URL, prefix=prefix, presence_ttl=presence_ttl, clock=clock, timeout=10.0
+        )
         made.append(node)
         return node
 

@@ -78,7 +78,8 @@ async function platform() {
   check("the operator signed in to the operator console and found Acme's question");
 
   await ops.getByRole("button", { name: "Join to answer" }).click();
-  await ops.getByText(/from platform support joined the conversation/).waitFor();
+  // In the conversation (the list's preview shows the same line once it has moved).
+  await ops.locator("section.conversation").getByText(/from platform support joined the conversation/).waitFor();
   const answer = `Refunded the second invoice ${unique()}`;
   await send(ops, answer);
   await bubble(ops, answer).waitFor();
