@@ -37,6 +37,7 @@ class Scene:
     message_ids: list[str]
     channel_id: str = ""
     community_id: str = ""
+    room_id: str = ""
     secrets: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     sockets: dict[str, SocketClient] = field(default_factory=dict)
@@ -131,6 +132,12 @@ async def run_conversation(world: World, a: Tenant) -> Scene:
         "/api/v1/community", {"name": f"Community {marker}", "join_mode": "invite"}, expect=201
     )
     community_id = (community.get("channel") or community)["id"]
+    # A's team room (docs/protocol.md, "Team rooms"): its name and id never reach B.
+    room = await a.agents[0].api.post(
+        "/api/v1/rooms",
+        {"name": f"Room {marker}", "member_ids": [a.supervisor.user_id]},
+        expect=201,
+    )
     people = [customer, a.owner, a.supervisor, *a.agents]
     return Scene(
         a=a,
@@ -147,10 +154,13 @@ async def run_conversation(world: World, a: Tenant) -> Scene:
             a.org["slug"],
             *channel_secrets.values(),
             channel["name"],
+            room["name"],
         ],
         channel_id=channel["id"],
         community_id=community_id,
-        ids={cid, a.org_id, attachment["id"], channel["id"], community_id, *message_ids}
+        room_id=room["id"],
+        ids={cid, a.org_id, attachment["id"], channel["id"], community_id, room["id"]}
+        | set(message_ids)
         | {p.user_id for p in people}
         | {g["id"] for g in a.groups.values()},
         sockets=sockets,
@@ -178,6 +188,8 @@ async def snapshot(scene: Scene) -> dict[str, Any]:
         "history": await a.supervisor.api.get(f"/api/v1/conversations/{cid}/messages"),
         "customer_list": await scene.customer.api.get("/api/v1/conversations"),
         "org_list": await a.supervisor.api.get("/api/v1/conversations"),
+        "rooms": await a.agents[0].api.get("/api/v1/rooms"),
+        "room_members": await a.agents[0].api.get(f"/api/v1/rooms/{scene.room_id}/members"),
     }
 
 
@@ -273,6 +285,9 @@ BODIES: dict[str, Body] = {
     "CreateCommunityBody": lambda s, p: {"name": "Probe"},
     "JoinByCodeBody": lambda s, p: {"code": "probeprobeprobe01"},
     "MuteBody": lambda s, p: {"is_muted": True},
+    # Team rooms: B putting A's agent into B's room, or itself into A's room.
+    "CreateRoomBody": lambda s, p: {"name": "Probe room", "member_ids": [s.a.agents[0].user_id]},
+    "AddMemberBody": lambda s, p: {"user_id": p.user_id},
 }
 
 # Ends the prober's own session; tests/api/test_auth.py covers it.
@@ -298,6 +313,7 @@ def path_values(scene: Scene) -> dict[str, str]:
         "device_id": "1",
         "handle": "probe",
         "channel_id": scene.channel_id,
+        "room_id": scene.room_id,
         "action": "remove",
     }
 
@@ -362,6 +378,7 @@ async def test_rest_routes_refuse_another_tenants_ids(world: World) -> None:
             "get /api/v1/attachments/{attachment_id}",
             "patch /api/v1/orgs/{org_id}/channels/{channel_id}",
             "get /api/v1/conversations/{conversation_id}/channel",
+            "post /api/v1/rooms/{room_id}/members",
         ):
             assert expected in probed
 
