@@ -17,7 +17,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,24 @@ async def seed(svc: Services, count: int) -> list[str]:
     return ids
 
 
+def append_unit(cid: str) -> Callable[[UnitBatch], Awaitable[None]]:
+    """The send path's unit of work for one customer message into ``cid``."""
+
+    async def unit(batch: UnitBatch) -> None:
+        conversation = await batch.conversation(cid)
+        assert conversation is not None
+        await append(
+            batch,
+            conversation,
+            sender_id="u1",
+            sender_side="customer",
+            kind="text",
+            body="x" * 64,
+        )
+
+    return unit
+
+
 async def measure(svc: Services, writers: int, seconds: float) -> dict[str, float]:
     cids = await seed(svc, writers)
     done = 0
@@ -129,19 +147,7 @@ async def measure(svc: Services, writers: int, seconds: float) -> dict[str, floa
 
     async def writer(cid: str, until: float) -> int:
         n = 0
-
-        async def unit(batch: UnitBatch) -> None:
-            conversation = await batch.conversation(cid)
-            assert conversation is not None
-            await append(
-                batch,
-                conversation,
-                sender_id="u1",
-                sender_side="customer",
-                kind="text",
-                body="x" * 64,
-            )
-
+        unit = append_unit(cid)
         while time.monotonic() < until:
             await svc.db.run(unit, keys=[cid], fresh=False)
             n += 1

@@ -30,27 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def _appends(writers: int, appends: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from bench.engine_appends import node_services, seed
-    from raasel.actions.conversation_units import append
-    from raasel.storage.unit_batch import UnitBatch
+    from bench.engine_appends import append_unit, node_services, seed
 
     with tempfile.TemporaryDirectory(prefix="raasel-instr-") as tmp:
         async with node_services("sqlite", Path(tmp), None) as svc:
             cids = await seed(svc, writers)
 
             async def writer(cid: str, count: int) -> None:
-                async def unit(batch: UnitBatch) -> None:
-                    conversation = await batch.conversation(cid)
-                    assert conversation is not None
-                    await append(
-                        batch,
-                        conversation,
-                        sender_id="u1",
-                        sender_side="customer",
-                        kind="text",
-                        body="x" * 64,
-                    )
-
+                unit = append_unit(cid)
                 for _ in range(count):
                     await svc.db.run(unit, keys=[cid], fresh=False)
 
