@@ -94,9 +94,13 @@ async function openDirect(page, session) {
 }
 
 async function setUpKeys(page) {
-  await page.getByLabel("Passphrase", { exact: true }).fill(PASSPHRASE);
-  await page.getByLabel("Passphrase again").fill(PASSPHRASE);
-  await page.getByRole("button", { name: "Set up encrypted chats" }).click();
+  // The set-up form itself: right after "Reset this device's keys" the unlock form, which
+  // has a "Passphrase" field too, may still be on the page (CI once filled that one).
+  const form = page.locator("form.direct-setup", { has: page.getByRole("heading", { name: "Encrypted chats on this device" }) });
+  await form.waitFor();
+  await form.getByLabel("Passphrase", { exact: true }).fill(PASSPHRASE);
+  await form.getByLabel("Passphrase again").fill(PASSPHRASE);
+  await form.getByRole("button", { name: "Set up encrypted chats" }).click();
   await page.getByLabel("Start a chat by handle").waitFor();
 }
 
