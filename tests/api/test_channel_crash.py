@@ -10,13 +10,8 @@ from tests.api.channel_setup import connect, contact_id, graph_env, post, settle
 from tests.support import channel_payloads as p
 from tests.support.clients import World, unique
 from tests.support.fake_graph import FakeGraph
+from tests.support.files import PNG
 from tests.support.server import RunningServer
-
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000000000500010d0a2db40000"
-    "000049454e44ae426082"
-)
 
 
 async def test_sigkill_after_the_200_loses_nothing(

@@ -17,13 +17,9 @@ from typing import Any
 
 from raasel_sdk.device import LocalDevice
 from tests.support.clients import Person, SocketClient, Tenant, World, unique
+from tests.support.files import PNG
 
 # A 1x1 PNG: the server checks the type on the bytes.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000000000500010d0a2db40000"
-    "000049454e44ae426082"
-)
 
 
 @dataclass

@@ -29,7 +29,8 @@ from tests.api.channel_setup import (
 from tests.support import channel_payloads as p
 from tests.support.clients import World, unique
 from tests.support.databases import create_postgres_database
-from tests.support.fake_graph import FakeGraph
+from tests.support.fake_graph import FakeGraph, running_graph
+from tests.support.files import PNG
 from tests.support.redis_server import RedisServer
 from tests.support.server import RunningServer
 
@@ -37,19 +38,12 @@ pytestmark = pytest.mark.timeout(240)
 
 CONTACTS = 6
 MESSAGES = 5
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000000000500010d0a2db40000"
-    "000049454e44ae426082"
-)
 
 
 @pytest.fixture
 def graph() -> Iterator[FakeGraph]:
-    fake = FakeGraph()
-    fake.start()
-    yield fake
-    fake.stop()
+    with running_graph() as fake:
+        yield fake
 
 
 @pytest.fixture

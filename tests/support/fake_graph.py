@@ -3,11 +3,13 @@ answers the calls Raasel makes, records each, and injects errors or holds a requ
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import itertools
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -262,3 +264,14 @@ class FakeGraph:
         request.send_header("Content-Length", str(len(data)))
         request.end_headers()
         request.wfile.write(data)
+
+
+@contextlib.contextmanager
+def running_graph() -> Iterator[FakeGraph]:
+    """A started fake Graph API, stopped afterwards (a fixture's body)."""
+    fake = FakeGraph()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
