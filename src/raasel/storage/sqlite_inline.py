@@ -35,12 +35,7 @@ def _statement(args: tuple[Any, ...]) -> str:
     return args[0].lstrip()[:24].upper() if args and isinstance(args[0], str) else ""
 
 
-def _may_block(connection: sqlite3.Connection | None, fn: Any, args: tuple[Any, ...]) -> bool:
-    if connection is not None and fn == connection.commit:
-        return True
-    return _statement(args).startswith(
-        ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "PRAGMA JOURNAL_MODE", "VACUUM")
-    )
+_MAY_BLOCK = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "PRAGMA JOURNAL_MODE", "VACUUM")
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -74,17 +69,20 @@ class InlineSqliteConnection(aiosqlite.Connection):
         if self._on_worker:
             return await self._on_worker_thread(fn, *args, **kwargs)
         connection = self._connection
-        if fn == connection.commit and self._read_since == connection.total_changes:
-            self._read_since = None  # a read transaction: COMMIT only drops the read lock
-            return fn(*args, **kwargs)
-        if _may_block(connection, fn, args):
-            if _statement(args).startswith("BEGIN IMMEDIATE"):
+        if fn == connection.commit:
+            if self._read_since == connection.total_changes:
+                self._read_since = None  # a read transaction: COMMIT only drops the read lock
+                return fn(*args, **kwargs)
+            return await self._on_worker_thread(fn, *args, **kwargs)
+        statement = _statement(args)  # once per call: this runs for every statement
+        if statement.startswith(_MAY_BLOCK):
+            if statement.startswith("BEGIN IMMEDIATE"):
                 self._read_since = None
                 took, result = self._lock_inline(fn, args, kwargs)
                 if took:
                     return result
             return await self._on_worker_thread(fn, *args, **kwargs)
-        if _statement(args) == "BEGIN":
+        if statement == "BEGIN":
             self._read_since = connection.total_changes
         return fn(*args, **kwargs)
 
