@@ -154,3 +154,21 @@ async def test_the_engine_metrics_count_batches_and_read_queue_depths_at_scrape(
     await database.drain_published()
     assert metric("raasel_publish_queue_depth") == 0
     assert metric("raasel_publish_seconds_count") - published == 3
+
+
+async def test_a_batch_that_fails_to_commit_drops_the_held_connection(database: Database) -> None:
+    """SQLite's committer keeps its connection between batches; one that broke is not reused:
+    the failed batch's writers get the error, the next batch opens a new connection."""
+    if not database.is_sqlite:
+        pytest.skip("only the SQLite committer holds its connection")
+    await seed_org(database)
+    await database.write(insert_entry("before"))
+    held = database._held_sqlite
+    assert held is not None
+    held.close()  # the connection dies under the committer (a disk gone, say)
+    with pytest.raises(Exception, match="closed"):
+        await asyncio.wait_for(database.write(insert_entry("lost")), 30)
+    assert database._held is None
+    assert await asyncio.wait_for(database.write(insert_entry("after")), 30) == "after"
+    assert database._held_sqlite is not held
+    assert await count_entries(database) == 2
