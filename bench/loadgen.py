@@ -178,12 +178,19 @@ def make_clients(world: World, mode: str, target: str, first: int, last: int) ->
     return clients
 
 
-def auth_of(client: Client, world: World, mode: str) -> dict[str, str]:
+def auth_of(
+    client: Client, world: World, mode: str, features: list[str] | None = None
+) -> dict[str, Any]:
+    """What a client sends at connect; ``features`` as the web app declares them
+    (docs/protocol.md, "Client features"; the relays ignore them)."""
     if mode == "idle":
         return {"token": client.conversation_id, "pair": client.tag, "side": "customer"}
     pair = world.pairs[int(client.tag[1:])]
     token = pair.customer_token if client.side == "customer" else pair.agent_token
-    return {"token": token, "pair": client.tag, "side": client.side}
+    auth: dict[str, Any] = {"token": token, "pair": client.tag, "side": client.side}
+    if features:
+        auth["features"] = features
+    return auth
 
 
 async def connect_all(
@@ -194,6 +201,7 @@ async def connect_all(
     ctx: ssl.SSLContext,
     parallel: int,
     agent_server: tuple[str, ssl.SSLContext] | None = None,
+    features: list[str] | None = None,
 ) -> None:
     """Connect every client; agents go to ``agent_server`` when given (two-node runs)."""
     limit = asyncio.Semaphore(parallel)
@@ -205,7 +213,7 @@ async def connect_all(
             where, context = agent_server
         async with limit:
             try:
-                await client.sock.connect(where, auth_of(client, world, mode), context)
+                await client.sock.connect(where, auth_of(client, world, mode, features), context)
                 stats.connected += 1
             except (OSError, TimeoutError, ConnectionError, ConnectRefused) as exc:
                 stats.connect_failed += 1
@@ -298,7 +306,10 @@ async def main_async(args: argparse.Namespace) -> None:
     agent_server = None
     if args.agent_url:
         agent_server = (args.agent_url, ssl.create_default_context(cafile=args.agent_ca or args.ca))
-    await connect_all(clients, world, args.mode, args.url, ctx, args.parallel, agent_server)
+    features = [f for f in args.features.split(",") if f]
+    await connect_all(
+        clients, world, args.mode, args.url, ctx, args.parallel, agent_server, features
+    )
     stats = clients[0].stats
     print(f"ready {stats.connected} {stats.connect_failed}", flush=True)
     command = (await reader.readline()).decode().split()
@@ -339,6 +350,9 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=5.0)
     parser.add_argument("--parallel", type=int, default=64, help="connects in flight")
     parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--features", default="message_unread", help="client features declared at connect"
+    )
     args = parser.parse_args()
     raise_fd_limit()
     try:

@@ -83,6 +83,7 @@ class Loadgens:
                 *("--first", str(bounds[i]), "--last", str(bounds[i + 1])),
                 *("--rate", str(args.rate), "--warmup", str(args.warmup)),
                 *("--duration", str(args.duration), "--out", str(out)),
+                *("--features", getattr(args, "features", "message_unread")),
                 *extra,
             ]
             self.processes.append(
@@ -423,6 +424,11 @@ def parse_args() -> argparse.Namespace:
         help="node: socket.io-client (bench/node-loadgen/); python: bench/loadgen.py",
     )
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--features",
+        default="message_unread",
+        help="client features the generator declares at connect ('' for none: an older client)",
+    )
     parser.add_argument("--targets", default="raasel,python,node", help=", ".join(TARGETS))
     parser.add_argument("--raasel-commit", default="", help="run this commit's src/ (git archive)")
     parser.add_argument("--server-cpus", default="0", help="CPUs of the server ('' : no pinning)")

@@ -32,10 +32,13 @@ const { values: args } = parseArgs({
     drain: { type: "string", default: "5" },
     parallel: { type: "string", default: "64" },
     out: { type: "string" },
+    // Client features declared at connect, as the web app does (docs/protocol.md).
+    features: { type: "string", default: "message_unread" },
   },
 });
 
 const MAX_IN_FLIGHT = 64;
+const FEATURES = args.features.split(",").filter(Boolean);
 const PADDING = "x".repeat(40);
 const nowNs = () => process.hrtime.bigint();
 const world = JSON.parse(readFileSync(args.world, "utf8"));
@@ -127,7 +130,7 @@ function connect(client) {
       forceNew: true,
       reconnection: false,
       timeout: 30000,
-      auth: { token: client.token, pair: client.tag, side: client.side },
+      auth: { token: client.token, pair: client.tag, side: client.side, features: FEATURES },
       ca,
       servername: "localhost",
       perMessageDeflate: false,

@@ -82,7 +82,10 @@ async def test_note_events_never_address_the_customer(
     await messages.do_send_message(services, cast.agent, cid, client_id="r1", text="public")
     reply = await published.take()
     to_customer = [e for e in reply if f"user:{cast.customer.user_id}" in e.rooms]
-    assert [e.name for e in to_customer] == ["message:new", "unread:update"]
+    assert [e.name for e in to_customer] == ["message:new"]
+    # The customer's count rides on their copy; unread:update goes to the sockets that
+    # did not declare the message_unread feature (the ~unread twin room).
+    assert to_customer[0].payload["unread"] == {"side": Side.CUSTOMER, "unread": 1}
     assert f"user:{cast.customer.user_id}" not in reply[0].rooms  # the consoles' copy
     # The customer never saw the note: their copy points back past it.
     assert to_customer[0].payload["previous_position"] == to_customer[0].payload["position"] - 2
@@ -93,7 +96,7 @@ async def test_note_events_never_address_the_customer(
         "unread": 1,
         "position": to_customer[0].payload["position"],
     }
-    assert unread[0].rooms == (f"user:{cast.customer.user_id}",)
+    assert unread[0].rooms == (f"user:{cast.customer.user_id}~unread",)
 
 
 async def test_retry_after_the_conversation_changed_returns_the_copy_and_changes_nothing(

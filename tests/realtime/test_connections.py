@@ -85,14 +85,17 @@ async def test_a_role_change_moves_the_socket_and_tells_it(
     setup: tuple[FakeServer, Sessions, Connections],
 ) -> None:
     server, sessions, registry = setup
-    await registry.attach("a", agent())
-    await registry.attach("b", agent())
+    await registry.attach("a", agent(), unread_on_message=True)
+    await registry.attach("b", agent())  # no message_unread feature: the ~unread twins too
     await registry.attach("other", agent("s2", user_id="u2"))
     assert server.rooms["a"] == {"agent:o1:u1", "agents:o1", "group:g1"}
+    assert server.rooms["b"] == server.rooms["a"] | {f"{r}~unread" for r in server.rooms["a"]}
 
     sessions.current["s1"] = agent(role="supervisor", group_ids=("g2",))
     assert await registry.apply(Revocation.member("o1", "u1")) == 2
-    assert server.rooms["a"] == {"agent:o1:u1", "agents:o1", "group:g2", "leads:o1"}
+    moved = {"agent:o1:u1", "agents:o1", "group:g2", "leads:o1"}
+    assert server.rooms["a"] == moved
+    assert server.rooms["b"] == moved | {f"{r}~unread" for r in moved}
     assert sessions.reads == 1, "one read per session, not per socket"
     updates = [(sid, d) for sid, e, d in server.emitted if e == "session:updated"]
     assert updates == [

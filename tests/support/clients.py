@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,8 +213,10 @@ class World:
             )
         return Tenant(org, owner, people[0], people[1:], {"support": group, "billing": other})
 
-    async def socket(self, person: Person, *, connect: bool = True) -> SocketClient:
-        client = SocketClient(self.server, person.token)
+    async def socket(
+        self, person: Person, *, connect: bool = True, features: Sequence[str] = ()
+    ) -> SocketClient:
+        client = SocketClient(self.server, person.token, features)
         self._sockets.append(client)
         if connect:
             await client.connect()
@@ -224,9 +226,10 @@ class World:
 class SocketClient:
     """A python-socketio client that records every event it receives."""
 
-    def __init__(self, server: RunningServer, token: str) -> None:
+    def __init__(self, server: RunningServer, token: str, features: Sequence[str] = ()) -> None:
         self.server = server
         self.token = token
+        self.features = list(features)
         self.events: list[tuple[str, Any]] = []
         self._changed = asyncio.Event()
         self._http: aiohttp.ClientSession | None = None
@@ -242,8 +245,11 @@ class SocketClient:
             connector=aiohttp.TCPConnector(ssl=self.server.ssl_context())
         )
         self.sio.eio.http = self._http
+        auth: dict[str, Any] = {"token": self.token}
+        if self.features:
+            auth["features"] = self.features
         await self.sio.connect(
-            self.server.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10
+            self.server.url, auth=auth, transports=["websocket"], wait_timeout=10
         )
 
     async def close(self) -> None:

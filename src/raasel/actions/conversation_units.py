@@ -8,6 +8,7 @@ after COMMIT in commit order (docs/architecture.md, "The engine").
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from raasel.actions.access import can_agent_see, can_peer_see, side_in, side_of
@@ -17,7 +18,13 @@ from raasel.domain import ConversationKind, MessageKind, Role, Side
 from raasel.errors import NotFound
 from raasel.lib.clock import utcnow
 from raasel.lib.ids import new_id
-from raasel.realtime.rooms import customer_rooms, org_side_rooms, peer_rooms, platform_rooms
+from raasel.realtime.rooms import (
+    customer_rooms,
+    org_side_rooms,
+    peer_rooms,
+    platform_rooms,
+    unread_room,
+)
 from raasel.rules.conversations import Sender, counted_for, is_public
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.records import Conversation
@@ -115,22 +122,49 @@ def b2b_message_events(
     ]
 
 
-def unread_event(conversation: Conversation, side: str, unread: int) -> Event:
+def side_rooms(conversation: Conversation, side: str) -> list[str]:
+    """The consoles or devices of one side of ``conversation``."""
     if side == Side.PEER:
-        rooms = peer_rooms(conversation)
-    elif side == Side.PLATFORM:
-        rooms = platform_rooms(conversation)
-    elif side == Side.CUSTOMER:
-        rooms = customer_rooms(conversation)
-    else:
-        rooms = org_side_rooms(conversation)
+        return peer_rooms(conversation)
+    if side == Side.PLATFORM:
+        return platform_rooms(conversation)
+    if side == Side.CUSTOMER:
+        return customer_rooms(conversation)
+    return org_side_rooms(conversation)
+
+
+def unread_event(
+    conversation: Conversation, side: str, unread: int, *, folded: bool = False
+) -> Event:
+    """``unread:update`` to ``side``; ``folded``: the count also rides on the side's
+    ``message:new``, so only sockets that read it from ``unread:update`` alone (the
+    ``~unread`` twin rooms) get this packet."""
+    rooms = side_rooms(conversation, side)
     payload = {
         "conversation_id": conversation.id,
         "side": side,
         "unread": unread,
         "position": visible_position(conversation, side),
     }
+    if folded:
+        rooms = [unread_room(room) for room in rooms]
     return Event("unread:update", payload, tuple(rooms))
+
+
+def with_unread(
+    events: list[Event], conversation: Conversation, side: str, unread: int
+) -> list[Event]:
+    """The receiving side's new unread count on the ``message:new`` that reaches exactly
+    that side (one packet per delivered message, docs/protocol.md), plus the
+    ``unread:update`` for sockets without the ``message_unread`` feature. When no
+    ``message:new`` has exactly that audience, ``unread:update`` goes to all of it."""
+    rooms = set(side_rooms(conversation, side))
+    for i, event in enumerate(events):
+        if event.name == "message:new" and set(event.rooms) == rooms:
+            count = {"side": side, "unread": unread}
+            events[i] = replace(event, payload=event.payload | {"unread": count})
+            return [*events, unread_event(conversation, side, unread, folded=True)]
+    return [*events, unread_event(conversation, side, unread)]
 
 
 async def append(
@@ -186,15 +220,14 @@ async def append(
             "last_sender_id": sender_id,
         }
     conversation = batch.put(conversation, **changes)
-    batch.emit(
-        *live_message_events(
-            conversation, message, previous_public, skip_sid, previous_by_side, sender_name
-        )
+    events = live_message_events(
+        conversation, message, previous_public, skip_sid, previous_by_side, sender_name
     )
     counted = counted_for(sender_side, kind, conversation.kind)
     if counted is not None:
         sides = await batch.sides(conversation.id)
         if counted in sides:
             side = batch.put_side(sides[counted], received=sides[counted].received + 1)
-            batch.emit(unread_event(conversation, counted, side.unread))
+            events = with_unread(events, conversation, counted, side.unread)
+    batch.emit(*events)
     return conversation, message

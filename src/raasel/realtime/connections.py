@@ -39,6 +39,7 @@ from raasel.realtime.rooms import (
     group_room,
     leads_room,
     operators_room,
+    unread_room,
     user_room,
 )
 
@@ -142,6 +143,7 @@ class Connections:
         self._extra_rooms = extra_rooms
         self._extra: dict[str, set[str]] = {}  # sid -> the extra rooms it is in
         self._actors: dict[str, Actor] = {}
+        self._unread_twins: set[str] = set()  # sids that read counts from unread:update only
         self._dropping: set[str] = set()  # told to go; their events are refused meanwhile
         self._due: dict[str, float] = {}  # sid -> epoch seconds of its next session check
         self._heap: list[tuple[float, int, str]] = []
@@ -161,13 +163,18 @@ class Connections:
 
     # -- connect and disconnect -----------------------------------------------------------
 
-    async def attach(self, sid: str, actor: Actor) -> None:
+    async def attach(self, sid: str, actor: Actor, *, unread_on_message: bool = False) -> None:
         """Register an authenticated socket and put it in its rooms.
 
+        ``unread_on_message``: the client declared the ``message_unread`` feature (it
+        reads the receiving side's count from ``message:new``); without it the socket
+        also joins each room's ``~unread`` twin (realtime/rooms.py).
         Returns once the other nodes can reach it (the room directory took the rooms),
         or at once when Redis is down."""
         self._actors[sid] = actor
-        for room in rooms_of(actor):
+        if not unread_on_message:
+            self._unread_twins.add(sid)
+        for room in self._rooms(sid, actor):
             await self._sio.enter_room(sid, room)
         if self._extra_rooms is not None:
             extra = set(await self._extra_rooms(actor))
@@ -180,8 +187,15 @@ class Connections:
         when = expires.timestamp() if expires else time.time() + self._recheck_seconds
         self._schedule(sid, when)
 
+    def _rooms(self, sid: str, actor: Actor) -> list[str]:
+        rooms = rooms_of(actor)
+        if sid in self._unread_twins:
+            return rooms + [unread_room(room) for room in rooms]
+        return rooms
+
     def detach(self, sid: str) -> Actor | None:
         self._due.pop(sid, None)
+        self._unread_twins.discard(sid)
         self._extra.pop(sid, None)
         return self._actors.pop(sid, None)
 
@@ -334,7 +348,7 @@ class Connections:
         old = self._actors[sid]
         fresh = replace(fresh, token_expires_at=old.token_expires_at)
         self._actors[sid] = fresh
-        before, after = set(rooms_of(old)), rooms_of(fresh)
+        before, after = set(self._rooms(sid, old)), self._rooms(sid, fresh)
         if before == set(after) and (old.role, old.group_ids) == (fresh.role, fresh.group_ids):
             return
         for room in before - set(after):

@@ -6,7 +6,11 @@
 - ``leads:{org}``          consoles of supervisors, admins and owners of an organization;
 - ``agents:{org}``         every console of an organization (presence);
 - ``platform:operators``   every console of the node's operators (platform support):
-                           only conversations opened or escalated to the platform.
+                           only conversations opened or escalated to the platform;
+- ``{room}~unread``        the sockets of ``{room}`` that read unread counts from
+                           ``unread:update`` only (they did not declare the
+                           ``message_unread`` feature at connect): a count that rides on
+                           ``message:new`` is sent to them again on its own.
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ def agents_room(org_id: str) -> str:
 
 def operators_room() -> str:
     return "platform:operators"
+
+
+def unread_room(room: str) -> str:
+    """The twin of ``room`` joined by sockets without the ``message_unread`` feature."""
+    return f"{room}~unread"
 
 
 def platform_rooms(conversation: Conversation) -> list[str]:

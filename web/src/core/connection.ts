@@ -4,7 +4,7 @@
 // drops the socket at once, and Engine.IO's heartbeat (the server's ping_interval +
 // ping_timeout, 3 + 1.5 s) catches a network that dies without telling the browser.
 import { io, type Socket } from "socket.io-client";
-import { ProtocolError, SERVER_EVENTS } from "./protocol";
+import { CLIENT_FEATURES, ProtocolError, SERVER_EVENTS, type ServerEvents, unreadOfMessage } from "./protocol";
 
 // Community channels' events (web/src/community/CommunityPanel.tsx, docs/protocol.md).
 const COMMUNITY_EVENTS = ["community:message", "community:receipt", "community:updated", "community:membership", "community:member"];
@@ -27,7 +27,7 @@ export class SocketTransport implements Transport {
   constructor(auth: TokenSource, url = "") {
     this.socket = io(url || undefined, {
       transports: ["websocket"],
-      auth: (cb) => cb({ token: auth.token ?? "" }),
+      auth: (cb) => cb({ token: auth.token ?? "", features: CLIENT_FEATURES }),
       reconnectionDelay: 500,
       reconnectionDelayMax: 3000,
       timeout: 5000,
@@ -49,6 +49,12 @@ export class SocketTransport implements Transport {
       }
     });
     for (const name of [...SERVER_EVENTS, ...COMMUNITY_EVENTS, ...TEAM_ROOM_EVENTS]) this.socket.on(name, (payload: unknown) => this.events.fire(name, payload));
+    // The count a message:new carries reaches unread:update's listeners right after it,
+    // as the separate packet did for clients without the feature.
+    this.socket.on("message:new", (payload: ServerEvents["message:new"]) => {
+      const unread = unreadOfMessage(payload);
+      if (unread) this.events.fire("unread:update", unread);
+    });
     // Authority changed on the server (docs/protocol.md, "Revocation and token expiry"):
     // the session ended (logout elsewhere, deactivation, replayed refresh token), or the
     // socket was moved to the rooms of a new role or groups. On a move, a fresh token

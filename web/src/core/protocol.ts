@@ -132,7 +132,14 @@ export interface QueueEntry {
 
 /** Server → client events and their payloads. */
 export interface ServerEvents {
-  "message:new": { message: Message; conversation_id?: string; position?: number; previous_position?: number };
+  "message:new": {
+    message: Message;
+    conversation_id?: string;
+    position?: number;
+    previous_position?: number;
+    /** The receiving side's unread count after this message (the `message_unread` feature). */
+    unread?: { side: Side; unread: number };
+  };
   "receipt:update": {
     conversation_id: string;
     side: Side;
@@ -155,6 +162,19 @@ export interface ServerEvents {
 }
 
 export type ServerEventName = keyof ServerEvents;
+
+/**
+ * What this client declares at connect (`auth.features`, docs/protocol.md): with
+ * `message_unread` the server puts the receiving side's count on `message:new` and sends
+ * no `unread:update` for it (one packet per delivered message).
+ */
+export const CLIENT_FEATURES = ["message_unread"];
+
+/** The `unread:update` a `message:new` carries, for the listeners of `unread:update`. */
+export function unreadOfMessage(p: ServerEvents["message:new"]): ServerEvents["unread:update"] | null {
+  if (!p.unread || !p.conversation_id) return null;
+  return { conversation_id: p.conversation_id, side: p.unread.side, unread: p.unread.unread, position: p.position };
+}
 
 export const SERVER_EVENTS: ServerEventName[] = [
   "message:new",

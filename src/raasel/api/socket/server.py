@@ -178,7 +178,7 @@ class SocketApi:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": code, "message": exc.message}
             ) from None
-        await self.connections.attach(sid, actor)
+        await self.connections.attach(sid, actor, unread_on_message=_reads_unread(auth))
         SOCKET_CONNECTIONS.inc()
         if actor.is_member:
             await self.bus.publish(await presence.agent_connected(self.svc, actor))
@@ -312,3 +312,10 @@ class SocketApi:
         await self.bus.publish(outcome.events)
         result: dict[str, Any] = outcome.result
         return result
+
+
+def _reads_unread(auth: Any) -> bool:
+    """The client declared ``features: ["message_unread"]`` in its connect ``auth``: it
+    reads the receiving side's unread count from ``message:new`` (docs/protocol.md)."""
+    features = auth.get("features") if isinstance(auth, dict) else None
+    return isinstance(features, list) and "message_unread" in features[:16]
