@@ -101,6 +101,13 @@ async function b2b() {
   await write(alice, reply);
   await bubble(bank, reply).waitFor();
   await until("Northwind's answer to turn blue (read by Acme)", async () => (await bubble(bank, answer).locator("[data-tick]").getAttribute("data-tick")) === "read");
+  // Each console has read the other's messages: no unread badge is left on either list
+  // (the opener's used to stay at 1 when its list's reload answered after the read).
+  for (const [label, page] of [["Acme", alice], ["Northwind", bank]]) {
+    const badge = page.getByTestId("b2b-item").filter({ hasText: subject }).locator(".badge");
+    await until(`${label}'s list to show no unread badge`, async () => (await badge.count()) === 0);
+  }
+  check("after reading, neither list shows an unread badge");
   if (await bubble(bank, note).count()) throw new Error("Acme's internal note reached Northwind");
   if (await bubble(alice, bankNote).count()) throw new Error("Northwind's internal note reached Acme");
   check("each side's internal note stayed on its side; the later reply arrived live");

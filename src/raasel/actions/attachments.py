@@ -4,7 +4,9 @@ the message that carries them (docs/security.md, "Files").
 - Until a message carries it, an upload is its uploader's alone; a message takes only
   its sender's own, unattached upload (actions/messages.py), and from then on the file
   is seen by whoever may see that message: an internal note's by the organization's side
-  only.
+  only. Both organizations of a ``b2b`` conversation upload and download (the files are
+  rows of the opener's partition, like its messages); a note's file is seen by the side
+  that wrote the note (``uploader_side``), never by the other organization.
 - Ids are 96 random bits: scanning ids finds nothing; and every refusal (missing,
   another tenant's, a note's for the customer, someone else's upload) reads the same.
 - Downloads are rate limited per account; uploads per account, against the
@@ -27,7 +29,7 @@ from raasel.actions import access
 from raasel.actions.channel_window import is_channel_conversation
 from raasel.actions.context import Actor, Services
 from raasel.actions.limits import check_rate
-from raasel.domain import Side
+from raasel.domain import ConversationKind, Side
 from raasel.errors import NotFound, PayloadTooLarge, QuotaExceeded, UnsupportedMediaType
 from raasel.lib.clock import utcnow
 from raasel.lib.content_types import (
@@ -39,7 +41,7 @@ from raasel.lib.content_types import (
     too_large_message,
 )
 from raasel.storage.metadata import attachments
-from raasel.storage.records import Attachment
+from raasel.storage.records import Attachment, Conversation
 from raasel.storage.tenancy import CrossTenant, TenantScope
 from raasel.storage.transaction import Tx
 
@@ -64,7 +66,7 @@ async def do_upload_attachment(
     settings = svc.settings
     await check_rate(svc, "upload", f"user:{actor.user_id}")
     async with svc.db.read(actor.scope) as conn:
-        conversation = await access.access_conversation(conn, actor, conversation_id)
+        conversation = await access.access_conversation(conn, actor, conversation_id, as_peer=True)
         mine = await attachments.uploaded_bytes(conn, uploader_id=actor.user_id)
     # The organization's quota sums files a customer's own scope does not see.
     async with svc.db.read(TenantScope(org_id=conversation.org_id)) as conn:
@@ -103,6 +105,7 @@ async def do_upload_attachment(
         "message_id": None,
         "is_note": False,
         "attached_at": None,
+        "uploader_side": access.side_in(actor, conversation),
     }
 
     async def work(conn: Tx) -> None:
@@ -115,11 +118,15 @@ async def do_upload_attachment(
     }
 
 
-def may_see(actor: Actor, attachment: Attachment) -> bool:
+def may_see(actor: Actor, attachment: Attachment, conversation: Conversation) -> bool:
     """Given that the actor may see the conversation: may it see this file?"""
     if attachment.message_id is None:
         return attachment.uploader_id == actor.user_id
-    return not attachment.is_note or access.side_of(actor) == Side.ORG
+    if not attachment.is_note:
+        return True
+    if conversation.kind == ConversationKind.B2B:  # each organization's notes are its own
+        return access.side_in(actor, conversation) == (attachment.uploader_side or Side.ORG)
+    return access.side_of(actor) == Side.ORG
 
 
 async def open_attachment(
@@ -129,12 +136,15 @@ async def open_attachment(
     await check_rate(svc, "download", f"user:{actor.user_id}", what="downloads")
     async with svc.db.read(actor.scope) as conn:
         attachment = await attachments.get_attachment(conn, attachment_id)
+        conversation = None
         if attachment is not None:
             try:
-                await access.access_conversation(conn, actor, attachment.conversation_id)
+                conversation = await access.access_conversation(
+                    conn, actor, attachment.conversation_id, as_peer=True
+                )
             except NotFound:
                 attachment = None
-    if attachment is None or not may_see(actor, attachment):
+    if attachment is None or conversation is None or not may_see(actor, attachment, conversation):
         raise NotFound("attachment not found")  # alike for missing and forbidden
     return attachment, svc.files.path_of(attachment.id)
 

@@ -33,7 +33,7 @@ from raasel.actions.access import (
     require_member,
     side_in,
 )
-from raasel.actions.assignment import Reachable, choose_agent, reachable
+from raasel.actions.assignment import Reachable, choose_agent, drain, reachable
 from raasel.actions.b2b_views import read_b2b_view
 from raasel.actions.context import Actor, Outcome, Services
 from raasel.actions.conversation_events import conversation_updated
@@ -277,10 +277,13 @@ async def do_decline(svc: Services, actor: Actor, conversation_id: str) -> Outco
 
 async def do_close_side(svc: Services, actor: Actor, conversation_id: str) -> Outcome:
     """Either organization closes its own side: its consoles are done with it; the other
-    side may still write (which gives it back to the closed side's consoles)."""
-    require_member(actor)
+    side may still write (which gives it back to the closed side's consoles). The side's
+    agent has one conversation less (routing load): its group's queue is drained after."""
+    org_id = require_member(actor)
+    freed: list[str] = []
 
     async def unit(batch: UnitBatch) -> dict[str, Any]:
+        freed.clear()  # a batch retried runs its units again
         before = await load_for(batch, actor, conversation_id, as_peer=True)
         if before.kind != ConversationKind.B2B:
             raise NotFound("conversation not found")
@@ -291,6 +294,9 @@ async def do_close_side(svc: Services, actor: Actor, conversation_id: str) -> Ou
         if own == ConversationStatus.CLOSED:
             return await read_b2b_view(batch.conn, before, side, await batch.sides(before.id))
         field = "peer_status" if side == Side.PEER else "status"
+        group_id = before.peer_group_id if side == Side.PEER else before.group_id
+        if own == ConversationStatus.ACTIVE and group_id is not None:
+            freed.append(group_id)
         now = utcnow()
         after = batch.put(before, **{field: ConversationStatus.CLOSED}, updated_at=now)
         org = await organizations.get_org(batch.conn, actor.org_id or "")
@@ -309,7 +315,9 @@ async def do_close_side(svc: Services, actor: Actor, conversation_id: str) -> Ou
         batch.emit(*await conversation_updated(batch, after, before))
         return await read_b2b_view(batch.conn, after, side, await batch.sides(after.id))
 
-    return Outcome(await svc.db.run(unit, keys=[conversation_id]))
+    view = await svc.db.run(unit, keys=[conversation_id])
+    await drain(svc, org_id, freed)
+    return Outcome(view)
 
 
 def _may_see(actor: Actor, conversation: Conversation) -> bool:

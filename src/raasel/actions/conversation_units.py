@@ -108,12 +108,13 @@ def b2b_message_events(
 ) -> list[Event]:
     """Each organization of a ``b2b`` conversation gets the public messages and its own
     notes, with the previous position *it* could see (the other side's notes are gaps
-    it never sees)."""
+    it never sees) and its side (a console tells its own messages from the other's)."""
     audiences = ((Side.ORG, org_side_rooms(conversation)), (Side.PEER, peer_rooms(conversation)))
     return [
         Event(
             "message:new",
-            base | {"position": message.position, "previous_position": previous[side]},
+            base
+            | {"position": message.position, "previous_position": previous[side], "side": side},
             tuple(rooms),
             skip_sid,
         )

@@ -31,7 +31,7 @@ from raasel.actions.context import Actor, Services
 from raasel.actions.views import conversation_view
 from raasel.domain import ConversationStatus, Role, Side
 from raasel.errors import Forbidden, ValidationFailed
-from raasel.storage.metadata import inbox, people
+from raasel.storage.metadata import conversations, inbox, people
 from raasel.storage.metadata.inbox import OpenCount, ViewFilter
 from raasel.storage.records import Conversation, ConversationSide
 from raasel.storage.transaction import Tx
@@ -272,14 +272,16 @@ async def get_counts(svc: Services, actor: Actor) -> dict[str, Any]:
 
 
 async def team_load(svc: Services, actor: Actor) -> list[dict[str, Any]]:
-    """Every member's availability, connection, capacity and open conversations."""
+    """Every member's availability, connection, capacity and active conversations."""
     org_id = require_member(actor)
     if not is_lead(actor):
         raise Forbidden("requires the supervisor role")
     async with svc.db.read(actor.scope) as conn:
         memberships = [m for m in await people.list_memberships(conn, org_id) if m.is_active]
         users = await people.get_users(conn, [m.user_id for m in memberships])
-        summary = summarize(await inbox.open_counts(conn, org_id))
+        # Active conversations per agent, b2b sides of other organizations' included:
+        # the load routing counts (storage/metadata/conversations.py: active_counts).
+        loads = await conversations.active_counts(conn, org_id, [m.user_id for m in memberships])
         groups = await people.groups_by_member(conn, org_id)
     keys = {presence_key(org_id, m.user_id): m.user_id for m in memberships}
     connected = {keys[k] for k in await svc.ephemeral.connected(list(keys)) if k in keys}
@@ -292,7 +294,7 @@ async def team_load(svc: Services, actor: Actor) -> list[dict[str, Any]]:
             "is_auto_away": m.is_auto_away,
             "is_connected": m.user_id in connected,
             "capacity": m.capacity,
-            "open": int(summary["agents"].get(m.user_id, 0)),
+            "open": loads[m.user_id],
             "group_ids": groups.get(m.user_id, []),
         }
         for m in sorted(

@@ -29,6 +29,12 @@ PEER_POLICIES: dict[str, str] = {
     "message_outbox": _OF_PEER_CONVERSATION,
 }
 
+#: Files of the b2b conversations the organization is the peer of (migration 0021):
+#: what either side may download is then decided by actions/attachments.py (notes).
+PEER_FILE_POLICIES: dict[str, str] = {
+    "attachments": f"conversation_id IN (SELECT id FROM conversations WHERE peer_org_id = {S_ORG})",
+}
+
 PEER_KEYS: dict[str, tuple[str, str, str]] = {
     "tenant_conversations_peer_org": ("conversations", "peer_org_id", "organizations (id)"),
     "tenant_conversations_peer_group": (

@@ -192,6 +192,7 @@ class Attachment(_FromRow):
     message_id: int | None
     is_note: bool
     attached_at: datetime | None
+    uploader_side: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -303,6 +303,9 @@ attachments = Table(
     Column("message_id", BigInteger, nullable=True),
     Column("is_note", Boolean, nullable=False, default=False),
     Column("attached_at", TS, nullable=True),
+    # The uploader's side (``org``, ``peer``, ``customer``...): a b2b note's file is seen by
+    # the side that wrote the note only. Null on files uploaded before it was kept.
+    Column("uploader_side", String(16), nullable=True),
     Index("ix_attachments_org", "org_id"),
     Index("ix_attachments_uploader", "uploader_id"),
 )

@@ -4,11 +4,12 @@
 // form to open one with an organization of the directory (optionally one of its
 // groups); requests from organizations this one does not know are accepted or declined
 // here. Each side's internal notes stay on its side (the server never sends the other's).
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { describeError, type Api } from "../lib/api";
 import type { ChatSession } from "../core/session";
 import type { Conversation, ShownMessage } from "../core/protocol";
 import type { Org } from "../lib/types";
+import { LiveUnread } from "../core/liveUnread";
 import { useConversation } from "../hooks/useConversation";
 import { MessageList } from "../components/MessageList";
 import { Badge, ErrorNote, TypingLine } from "../components/common";
@@ -32,10 +33,14 @@ export function B2BPanel({ api, chat, me }: Props) {
   const [items, setItems] = useState<Conversation[]>([]);
   const [openId, setOpenId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A reload's answer may be older than an unread:update heard while it was on its way.
+  const live = useRef(new LiveUnread());
 
   const reload = useCallback(async () => {
+    const ticket = live.current.begin();
     try {
-      setItems(await api.get<Conversation[]>("/b2b/conversations"));
+      const fresh = live.current.merge(await api.get<Conversation[]>("/b2b/conversations"), ticket, (c) => c.b2b?.side ?? "org");
+      if (fresh) setItems(fresh);
     } catch (e) {
       setError(describeError(e));
     }
@@ -53,6 +58,7 @@ export function B2BPanel({ api, chat, me }: Props) {
         if (conversation.kind === "b2b") void reload();
       }),
       chat.on("unread:update", (p: { conversation_id: string; side: string; unread: number }) => {
+        live.current.onUnread(p.conversation_id, p.side, p.unread);
         setItems((list) => list.map((c) => (c.id === p.conversation_id && c.b2b?.side === p.side ? { ...c, unread: p.unread } : c)));
       }),
       chat.on("message:new", ({ conversation_id }: { conversation_id: string }) => {

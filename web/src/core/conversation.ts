@@ -33,6 +33,8 @@ export interface ConversationContext {
   requestSync(conversationId: string): void;
   reportRead(conversationId: string, mark: Mark): void;
   learnReceipts(conversationId: string, receipts: Receipts | undefined): void;
+  /** A b2b view names this organization's side of it (``org`` or ``peer``). */
+  noteSide?(conversationId: string, side: Side): void;
   forgetRead(conversationId: string): void;
   stored(message: Message): void;
 }
@@ -292,7 +294,7 @@ export class ConversationStore {
 
   /** The newest message of the other side that this device holds. */
   newestFromOtherSide(): Mark {
-    return newestStored(this.stored, (m) => m.sender_side !== this.ctx.side && m.kind !== "note");
+    return newestStored(this.stored, (m) => m.sender_side !== this.side && m.kind !== "note");
   }
 
   dispose(): void {
@@ -344,7 +346,13 @@ export class ConversationStore {
     this.stored = mergeMessages(this.stored, messages);
   }
 
+  /** Our side here: the session's, or this organization's side of a b2b conversation. */
+  get side(): Side {
+    return this.view?.b2b?.side ?? this.ctx.side;
+  }
+
   private setView(c: Conversation): void {
+    if (c.b2b?.side) this.ctx.noteSide?.(this.id, c.b2b.side);
     const prev = this.view;
     // Live updates carry no team name: after a move to another group the name held is
     // stale, so it is dropped and the customer's view read again (it names the team).

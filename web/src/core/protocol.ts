@@ -139,6 +139,8 @@ export interface ServerEvents {
     previous_position?: number;
     /** The receiving side's unread count after this message (the `message_unread` feature). */
     unread?: { side: Side; unread: number };
+    /** In a b2b conversation, the receiving organization's side (``org`` or ``peer``). */
+    side?: Side;
   };
   "receipt:update": {
     conversation_id: string;

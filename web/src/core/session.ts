@@ -36,6 +36,9 @@ export class ChatSession {
   private readonly rest: Rest;
   private readonly newClientId: () => string;
   private conversations = new Map<string, { store: ConversationStore; refs: number }>();
+  /** This organization's side of each b2b conversation it is ``peer`` of (docs/protocol.md,
+   * "Organization to organization"); every other conversation is on ``this.side``. */
+  private sides = new Map<string, Side>();
   private lists = new Map<Scope, { list: ConversationList; refs: number }>();
   private events = new Emitter();
   private offs: (() => void)[] = [];
@@ -70,16 +73,17 @@ export class ChatSession {
       t.on("session-ended", () => this.events.fire("session-ended", {})),
       t.on("message:new", (p: ServerEvents["message:new"]) => this.onMessage(p)),
       t.on("receipt:update", (p: ServerEvents["receipt:update"]) => {
-        if (p.side === this.side) this.receipts.learn(p.conversation_id, p);
+        if (p.side === this.sideIn(p.conversation_id)) this.receipts.learn(p.conversation_id, p);
         this.conversations.get(p.conversation_id)?.store.onReceipt(p);
       }),
       t.on("unread:update", (p: ServerEvents["unread:update"]) => {
         this.lists.forEach(({ list }) => list.onUnread(p));
-        if (p.side === this.side) this.conversations.get(p.conversation_id)?.store.hint(p.position);
+        if (p.side === this.sideIn(p.conversation_id)) this.conversations.get(p.conversation_id)?.store.hint(p.position);
       }),
       t.on("conversation:updated", ({ conversation }: ServerEvents["conversation:updated"]) => {
+        this.noteSide(conversation.id, conversation.b2b?.side);
         this.conversations.get(conversation.id)?.store.onConversation(conversation);
-        this.receipts.learn(conversation.id, conversation.receipts?.[this.side]);
+        this.receipts.learn(conversation.id, conversation.receipts?.[this.sideIn(conversation.id)]);
         this.lists.forEach(({ list }) => list.onConversation(conversation));
       }),
       t.on("queue:updated", (p: ServerEvents["queue:updated"]) => this.lists.forEach(({ list }) => list.onQueue(p))),
@@ -111,6 +115,7 @@ export class ChatSession {
         requestSync: (id) => this.requestSync(id),
         reportRead: (id, mark) => this.receipts.read(id, mark),
         learnReceipts: (id, receipts) => this.learn(id, receipts),
+        noteSide: (id, side) => this.noteSide(id, side),
         forgetRead: (id) => this.receipts.forgetRead(id),
         stored: (message) => this.outbox.confirm(message),
       });
@@ -153,7 +158,7 @@ export class ChatSession {
       kind,
       attachment_id: attachmentId,
       sender_id: this.userId,
-      sender_side: this.side,
+      sender_side: this.sideIn(conversationId),
       created_at: new Date().toISOString(),
     };
     this.outbox.add(entry);
@@ -193,7 +198,8 @@ export class ChatSession {
 
   private onMessage(p: ServerEvents["message:new"]): void {
     const message = p.message;
-    if (message.sender_side !== this.side && message.kind !== "note") this.receipts.delivered(message.conversation_id, markOf(message));
+    this.noteSide(message.conversation_id, p.side);
+    if (message.sender_side !== this.sideIn(message.conversation_id) && message.kind !== "note") this.receipts.delivered(message.conversation_id, markOf(message));
     this.conversations.get(message.conversation_id)?.store.onMessage(p);
     this.lists.forEach(({ list }) => list.onMessage(message));
   }
@@ -204,7 +210,17 @@ export class ChatSession {
   }
 
   private learn(conversationId: string, receipts: Receipts | undefined): void {
-    this.receipts.learn(conversationId, receipts?.[this.side]);
+    this.receipts.learn(conversationId, receipts?.[this.sideIn(conversationId)]);
+  }
+
+  /** The side this session writes and reads on in ``conversationId``: its own
+   * organization's, which in a b2b conversation another organization opened is ``peer``. */
+  sideIn(conversationId: string): Side {
+    return this.sides.get(conversationId) ?? this.side;
+  }
+
+  private noteSide(conversationId: string, side: Side | undefined): void {
+    if (side && side !== this.side) this.sides.set(conversationId, side);
   }
 
   // ---- sync ----

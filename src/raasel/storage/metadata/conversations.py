@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.storage.records import Conversation, ConversationSide
@@ -148,14 +148,28 @@ async def queued_without_group(conn: AsyncConnection, org_id: str) -> list[Conve
 
 
 async def active_counts(conn: AsyncConnection, org_id: str, user_ids: list[str]) -> dict[str, int]:
-    """Open (assigned, not resolved) conversations per agent."""
-    query = (
-        select(c.c.assignee_id, func.count())
+    """Open (assigned, not resolved) conversations per agent: the organization's own,
+    and the ``b2b`` conversations of other organizations whose side here the agent
+    holds (``peer_assignee_id``, its side ``active``): both are routing load."""
+    own = (
+        select(c.c.assignee_id.label("agent_id"), func.count().label("n"))
         .where(c.c.org_id == org_id, c.c.status == "active", c.c.assignee_id.in_(user_ids))
         .group_by(c.c.assignee_id)
     )
-    counts = {row[0]: int(row[1]) for row in (await conn.execute(query)).all()}
-    return {user_id: counts.get(user_id, 0) for user_id in user_ids}
+    as_peer = (
+        select(c.c.peer_assignee_id.label("agent_id"), func.count().label("n"))
+        .where(
+            c.c.peer_org_id == org_id,
+            c.c.peer_status == "active",
+            c.c.kind == "b2b",
+            c.c.peer_assignee_id.in_(user_ids),
+        )
+        .group_by(c.c.peer_assignee_id)
+    )
+    counts = dict.fromkeys(user_ids, 0)
+    for agent_id, n in (await conn.execute(union_all(own, as_peer))).all():
+        counts[agent_id] += int(n)
+    return counts
 
 
 async def recent_waits(
