@@ -131,6 +131,7 @@ async def export_org(svc: Services, slug: str, output: Path) -> dict[str, int]:
                 )
             ).all()
             revision = (await conn.execute(select(func.max(_alembic().c.version_num)))).scalar()
+            peers = await _peers(conn, org.id)
             with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
                 messages, senders = await _spool_messages(svc, org.id, list(conversations), spool)
                 output.parent.mkdir(parents=True, exist_ok=True)
@@ -146,6 +147,7 @@ async def export_org(svc: Services, slug: str, output: Path) -> dict[str, int]:
                         "exported_at": utcnow().isoformat(),
                         "schema_revision": revision,
                         "message_store": svc.settings.message_store,
+                        "peers": peers,
                     }
                     out.write(json.dumps(header) + "\n")
                     selects = _selects(org.id, senders)
@@ -166,6 +168,18 @@ async def export_org(svc: Services, slug: str, output: Path) -> dict[str, int]:
     finally:
         await conn.close()
     return counts
+
+
+async def _peers(conn: AsyncConnection, org_id: str) -> dict[str, str]:
+    """The slug of each organization the b2b conversations talk to (their id alone could
+    name another organization on the deployment the export goes to: org_import.py)."""
+    c, o = s.conversations.c, s.organizations.c
+    rows = await conn.execute(
+        select(o.id, o.slug)
+        .where(o.id.in_(select(c.peer_org_id).where(c.org_id == org_id, c.kind == "b2b")))
+        .order_by(o.id)
+    )
+    return {row.id: row.slug for row in rows}
 
 
 @contextlib.contextmanager

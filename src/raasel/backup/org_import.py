@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from raasel.actions.context import Services
 from raasel.backup.manifest import BackupError
 from raasel.backup.org_format import BY_NAME, FORMAT, TABLES, VERSION, decode, message_of
+from raasel.rules.conversations import PEER_DETACHED
 from raasel.storage import schema as s
 from raasel.storage.message_rows import insert_messages, message_row
 from raasel.storage.message_store import StoredMessage
@@ -43,9 +44,17 @@ def _lines(source: Path) -> Iterator[dict[str, Any]]:
 class _Importer:
     """Checks each line against the header's organization and inserts in pages."""
 
-    def __init__(self, conn: AsyncConnection, org_id: str, *, shares_messages: bool) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        org_id: str,
+        *,
+        shares_messages: bool,
+        peers: dict[str, str] | None = None,
+    ) -> None:
         self.conn = conn
         self.org_id = org_id
+        self.peers = peers or {}  # b2b: the other organizations' slugs, by id
         self.shares_messages = shares_messages
         self.counts: dict[str, int] = {}
         self.conversations: set[str] = set()
@@ -69,6 +78,8 @@ class _Importer:
         self._check_tenant(table, values)
         if name == "conversations":
             self.conversations.add(values["id"])
+            if values.get("peer_org_id") is not None:
+                values = await self._peer_side(values)
         self.counts[name] = self.counts.get(name, 0) + 1
         if table is s.report_events:
             self.report_events.append(values)
@@ -88,6 +99,35 @@ class _Importer:
             owner = values.get("org_id")
         if owner != self.org_id:
             raise BackupError(f"a {table.name} row of another organization: refused")
+
+    async def _peer_side(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A b2b conversation keeps its other organization only when that organization
+        is here, the same one (its id *and* the slug the export recorded); its group and
+        assignee only where they are still that organization's. Otherwise the
+        conversation is detached: readable history, no other side (``detached``)."""
+        peer_id = values["peer_org_id"]
+        o = s.organizations.c
+        here = (await self.conn.execute(select(o.slug).where(o.id == peer_id))).first()
+        if here is None or self.peers.get(peer_id) != here.slug:
+            return values | {
+                "peer_org_id": None,
+                "peer_group_id": None,
+                "peer_assignee_id": None,
+                "peer_status": PEER_DETACHED,
+            }
+        g, m = s.dispatch_groups.c, s.memberships.c
+        if values.get("peer_group_id") is not None:
+            group = select(g.id).where(g.org_id == peer_id, g.id == values["peer_group_id"])
+            if (await self.conn.execute(group)).first() is None:
+                values = values | {"peer_group_id": None}
+        if values.get("peer_assignee_id") is not None:
+            member = select(m.user_id).where(
+                m.org_id == peer_id, m.user_id == values["peer_assignee_id"]
+            )
+            if (await self.conn.execute(member)).first() is None:
+                back = "queued" if values.get("peer_status") == "active" else values["peer_status"]
+                values = values | {"peer_assignee_id": None, "peer_status": back}
+        return values
 
     async def message(self, row: Any) -> None:
         if not isinstance(row, dict):
@@ -223,7 +263,11 @@ async def import_org(svc: Services, source: Path) -> tuple[str, dict[str, int]]:
     shares = svc.messages.shares_metadata_transaction
 
     async def work(conn: AsyncConnection) -> dict[str, int]:
-        return await _import_all(_Importer(conn, header["org_id"], shares_messages=shares), lines)
+        peers = header.get("peers")
+        if not isinstance(peers, dict):
+            peers = {}
+        importer = _Importer(conn, header["org_id"], shares_messages=shares, peers=peers)
+        return await _import_all(importer, lines)
 
     counts = await svc.db.write(work)
     await svc.message_log.recover()  # an external store: the outbox to Cassandra, now

@@ -51,6 +51,9 @@ def check_may_send(conversation: Conversation, sender: Sender, kind: str) -> Non
 #: The peer side's states while it has not taken the conversation in.
 PEER_REQUESTED = "requested"
 PEER_DECLINED = "declined"
+#: An imported b2b conversation whose other organization is not on this deployment
+#: (backup/org_import.py): its history stays readable, nobody writes text into it.
+PEER_DETACHED = "detached"
 
 
 def check_may_send_b2b(conversation: Conversation, sender: Sender, kind: str) -> None:
@@ -62,6 +65,8 @@ def check_may_send_b2b(conversation: Conversation, sender: Sender, kind: str) ->
         return
     if conversation.peer_status == PEER_DECLINED:
         raise Conflict("the organization declined the conversation", code="b2b_declined")
+    if conversation.peer_status == PEER_DETACHED or conversation.peer_org_id is None:
+        raise Conflict("the other organization is not on this deployment", code="b2b_detached")
     own = conversation.peer_status if sender.side == Side.PEER else conversation.status
     if own == ConversationStatus.CLOSED:
         raise Conflict("your side of the conversation is closed", code="conversation_closed")
