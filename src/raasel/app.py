@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from raasel import __version__
-from raasel.actions import community, team_rooms
+from raasel.actions import community, group_delivery, team_rooms
 from raasel.actions.attachments import run_retention
 from raasel.actions.auth import reload_actor
 from raasel.actions.away import run_presence_sweep
@@ -216,14 +216,18 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
         client_manager=(manager := build_client_manager(settings)),
     )
     fanout = manager if isinstance(manager, RedisFanout) else None
-    bus = EventBus(sio)
     connections = Connections(
         sio,
         reload=functools.partial(reload_actor, svc),
         recheck_seconds=settings.access_token_ttl_seconds,
         link=fanout,
         extra_rooms=functools.partial(_stored_rooms, svc),
+        members_among=functools.partial(group_delivery.members_among, svc),
     )
+    # Group rooms are delivered to as of each event's membership (realtime/room_screen.py).
+    bus = EventBus(sio, screen=connections.screen)
+    if fanout is not None:
+        fanout.screen = connections.screen
     socket_api = SocketApi(sio, svc, bus, connections)
     # The committer publishes every unit's events after COMMIT, in commit order.
     svc.db.publisher = bus.publish

@@ -217,7 +217,7 @@ async def do_moderate_member(
     """A moderator approves a pending member, removes a member, or (un)mutes one."""
     require_moderator(actor)
 
-    async def unit(batch: UnitBatch) -> CommunityMember:
+    async def unit(batch: UnitBatch) -> tuple[CommunityMember, int]:
         conn = batch.conn
         access = await access_channel(conn, actor, channel_id, lock=True)
         channel = access.channel
@@ -227,7 +227,7 @@ async def do_moderate_member(
         now = utcnow()
         if action == "approve":
             if member.status != MemberStatus.PENDING:
-                return member
+                return member, channel.last_position
             changed = member.but(
                 status=MemberStatus.MEMBER,
                 delivered_position=channel.last_position,
@@ -244,10 +244,13 @@ async def do_moderate_member(
             raise ValidationFailed("unknown moderation action")
         await store.put_member(conn, changed, is_new=False)
         await _announce(svc, batch, channel, changed, was=member)
-        return changed
+        return changed, channel.last_position
 
-    changed = await svc.db.run(unit, keys=[channel_id])
-    return Outcome({"channel_id": channel_id, "member": member_view(changed, None)})
+    changed, position = await svc.db.run(unit, keys=[channel_id])
+    # ``position``: the channel's last message when the change committed; after a
+    # removal no later one reaches the member (realtime/room_screen.py).
+    result = {"channel_id": channel_id, "member": member_view(changed, None)}
+    return Outcome(result | {"position": position})
 
 
 async def do_archive(svc: Services, actor: Actor, channel_id: str) -> Outcome:
@@ -308,8 +311,11 @@ async def _announce(
     counted_now = member.status == MemberStatus.MEMBER
     if counted_before != counted_now:
         count = channel.member_count + (1 if counted_now else -1)
-        await store.update_channel(conn, channel.id, {"member_count": count})
-        channel = channel.but(member_count=count)
+        changes = {"member_count": count}
+        if counted_before:  # a departure: nodes re-check their sockets at the next event
+            changes["departures"] = channel.departures + 1
+        await store.update_channel(conn, channel.id, changes)
+        channel = channel.but(**changes)
         channel, ticks = await refresh_ticks(conn, channel, _max(svc))
         batch.emit(*ticks)
     user = (await people.get_users(conn, [member.user_id])).get(member.user_id)

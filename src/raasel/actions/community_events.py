@@ -23,6 +23,7 @@ from raasel.storage.records import User
 
 
 def audience(channel: CommunityChannel) -> tuple[str, ...]:
+    """Events to the channel's room carry ``members_version`` (team_room_events.py)."""
     return (community_room(channel.id), agents_room(channel.org_id))
 
 
@@ -32,12 +33,17 @@ def message_event(channel: CommunityChannel, view: dict[str, Any], skip_sid: str
         "message": view,
         "position": view["position"],
         "previous_position": view["position"] - 1,
+        "members_version": channel.departures,
     }
     return Event("community:message", payload, audience(channel), skip_sid)
 
 
 def receipt_event(channel: CommunityChannel, max_members: int) -> Event:
-    payload = {"channel_id": channel.id, **receipts_view(channel, max_members)}
+    payload = {
+        "channel_id": channel.id,
+        **receipts_view(channel, max_members),
+        "members_version": channel.departures,
+    }
     return Event("community:receipt", payload, audience(channel))
 
 
@@ -47,7 +53,7 @@ def channel_events(channel: CommunityChannel, max_members: int) -> list[Event]:
     return [
         Event(
             "community:updated",
-            {"channel": channel_view(channel, max_members)},
+            {"channel": channel_view(channel, max_members), "members_version": channel.departures},
             (community_room(channel.id),),
         ),
         Event(

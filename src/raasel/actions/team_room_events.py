@@ -24,6 +24,9 @@ from raasel.storage.team_room_records import TeamRoom, TeamRoomMember
 
 
 def audience(room: TeamRoom) -> tuple[str, ...]:
+    """Every event to the room carries ``members_version`` (its departures so far): a
+    node that has seen fewer re-checks its sockets in the room before delivering, so a
+    member removed before the event never receives it (realtime/connections.py)."""
     return (team_room(room.id),)
 
 
@@ -34,17 +37,23 @@ def room_message_event(room: TeamRoom, view: dict[str, Any], skip_sid: str | Non
         "message": view,
         "position": view["position"],
         "previous_position": view["position"] - 1,
+        "members_version": room.departures,
     }
     return Event("room:message", payload, audience(room), skip_sid)
 
 
 def room_receipt_event(room: TeamRoom, max_members: int) -> Event:
-    payload = {"room_id": room.id, **receipts_view(room, max_members)}
+    payload = {
+        "room_id": room.id,
+        **receipts_view(room, max_members),
+        "members_version": room.departures,
+    }
     return Event("room:receipt", payload, audience(room))
 
 
 def room_updated_event(room: TeamRoom, max_members: int) -> Event:
-    return Event("room:updated", {"room": room_view(room, max_members)}, audience(room))
+    payload = {"room": room_view(room, max_members), "members_version": room.departures}
+    return Event("room:updated", payload, audience(room))
 
 
 def standing_events(
@@ -66,6 +75,7 @@ def standing_events(
                 "room_id": room.id,
                 "member": room_member_view(member, user),
                 "member_count": room.member_count,
+                "members_version": room.departures,
             },
             audience(room),
         ),

@@ -169,5 +169,6 @@ async def typing_event(
         "name": actor.display_name,
         "is_typing": is_typing,
         "expires_in": ttl if is_typing else 0,
+        "members_version": access.room.departures,
     }
     return Event("room:typing", payload, audience(access.room))

@@ -138,7 +138,7 @@ async def do_remove_member(svc: Services, actor: Actor, room_id: str, user_id: s
     if user_id == actor.user_id:
         return await do_leave(svc, actor, room_id)
 
-    async def unit(batch: UnitBatch) -> TeamRoomMember:
+    async def unit(batch: UnitBatch) -> tuple[TeamRoomMember, int]:
         access = await access_room(batch.conn, actor, room_id, lock=True, manage=True)
         check_may_manage(access.room, actor.user_id, actor.role)
         member = await store.get_member(batch.conn, access.room.org_id, room_id, user_id)
@@ -147,10 +147,13 @@ async def do_remove_member(svc: Services, actor: Actor, room_id: str, user_id: s
         await _set_standing(
             svc, batch, access.room, user_id, RoomMemberStatus.REMOVED, by=actor.user_id
         )
-        return await _member(batch, access.room, user_id)
+        return await _member(batch, access.room, user_id), access.room.last_position
 
-    member = await svc.db.run(unit, keys=[room_id])
-    return Outcome({"room_id": room_id, "member": await _member_view(svc, actor, member)})
+    member, position = await svc.db.run(unit, keys=[room_id])
+    view = await _member_view(svc, actor, member)
+    # ``position``: the room's last message when the removal committed; no later one
+    # reaches the removed member (realtime/room_screen.py).
+    return Outcome({"room_id": room_id, "member": view, "position": position})
 
 
 async def do_leave(svc: Services, actor: Actor, room_id: str) -> Outcome:
@@ -250,8 +253,11 @@ async def _set_standing(
     counted_now = status == RoomMemberStatus.MEMBER
     if counted_before != counted_now:
         count = room.member_count + (1 if counted_now else -1)
-        await store.update_room(conn, room, {"member_count": count})
-        room = room.but(member_count=count)
+        changes = {"member_count": count}
+        if counted_before:  # a departure: nodes re-check their sockets at the next event
+            changes["departures"] = room.departures + 1
+        await store.update_room(conn, room, changes)
+        room = room.but(**changes)
         room, ticks = await refresh_room_ticks(conn, room, _max(svc))
         batch.emit(*ticks)
     user = (await people.get_users(conn, [user_id])).get(user_id)

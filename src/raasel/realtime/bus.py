@@ -12,7 +12,7 @@ emit itself (docs/benchmarks.md).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import structlog
@@ -22,19 +22,27 @@ from raasel.observability import EVENTS_PUBLISHED
 
 log = structlog.get_logger(__name__)
 
+# Before an event to these rooms is delivered on this node: the sids that must miss it
+# (realtime/room_screen.py takes departed members out of group rooms first).
+Screen = Callable[[Iterable[str], Any], Awaitable[list[str]]]
+
 
 class EventBus:
-    def __init__(self, sio: Any) -> None:
+    def __init__(self, sio: Any, screen: Screen | None = None) -> None:
         self._sio = sio
+        self._screen = screen
 
     async def publish(self, events: Iterable[Event]) -> None:
         for event in events:
             if not event.rooms:
                 continue
             try:
-                await self._sio.emit(
-                    event.name, event.payload, to=list(event.rooms), skip_sid=event.skip_sid
-                )
+                skip: str | list[str] | None = event.skip_sid
+                if self._screen is not None:
+                    refused = await self._screen(event.rooms, event.payload)
+                    if refused:
+                        skip = [*refused, *([event.skip_sid] if event.skip_sid else [])]
+                await self._sio.emit(event.name, event.payload, to=list(event.rooms), skip_sid=skip)
                 _published(event.name).inc()
             except Exception:  # a lost fan-out must not fail the (already stored) action
                 log.exception("event publish failed", event=event.name)

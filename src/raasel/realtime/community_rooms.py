@@ -5,6 +5,8 @@ or leave (realtime/connections.py, ``refresh_user_rooms``)."""
 
 from __future__ import annotations
 
+COMMUNITY_PREFIX = "community:"
+
 
 def community_room(channel_id: str) -> str:
-    return f"community:{channel_id}"
+    return f"{COMMUNITY_PREFIX}{channel_id}"

@@ -33,6 +33,7 @@ import structlog
 
 from raasel.actions.context import Actor
 from raasel.domain import Role
+from raasel.realtime.room_screen import MembersAmong, RoomScreen
 from raasel.realtime.rooms import (
     agent_room,
     agents_room,
@@ -135,6 +136,7 @@ class Connections:
         recheck_seconds: float,
         link: ControlLink | None = None,
         extra_rooms: ExtraRooms | None = None,
+        members_among: MembersAmong | None = None,
     ) -> None:
         self._sio = sio
         self._reload = reload
@@ -142,6 +144,10 @@ class Connections:
         self._link = link
         self._extra_rooms = extra_rooms
         self._extra: dict[str, set[str]] = {}  # sid -> the extra rooms it is in
+        # Extra rooms are delivered to as of each event's membership (room_screen.py).
+        self.rooms_screen: RoomScreen | None = None
+        if members_among is not None:
+            self.rooms_screen = RoomScreen(members_among, self.actor_of, self._leave_extra)
         self._actors: dict[str, Actor] = {}
         self._unread_twins: set[str] = set()  # sids that read counts from unread:update only
         self._dropping: set[str] = set()  # told to go; their events are refused meanwhile
@@ -181,6 +187,8 @@ class Connections:
             self._extra[sid] = extra
             for room in sorted(extra):
                 await self._sio.enter_room(sid, room)
+                if self.rooms_screen is not None:
+                    self.rooms_screen.entered(sid, room)
         if self._link is not None:
             await self._link.flush()
         expires = actor.token_expires_at
@@ -196,8 +204,23 @@ class Connections:
     def detach(self, sid: str) -> Actor | None:
         self._due.pop(sid, None)
         self._unread_twins.discard(sid)
-        self._extra.pop(sid, None)
+        for room in self._extra.pop(sid, ()):
+            if self.rooms_screen is not None:
+                self.rooms_screen.left(sid, room)
         return self._actors.pop(sid, None)
+
+    async def screen(self, rooms: Iterable[str], payload: Any) -> list[str]:
+        """Before an event to ``rooms`` is delivered on this node: departed members'
+        sockets leave them; the sids that must miss it anyway (room_screen.py)."""
+        if self.rooms_screen is None:
+            return []
+        return await self.rooms_screen.screen(rooms, payload)
+
+    async def _leave_extra(self, sid: str, room: str) -> None:
+        await self._sio.leave_room(sid, room)
+        self._extra.get(sid, set()).discard(room)
+        if self.rooms_screen is not None:
+            self.rooms_screen.left(sid, room)
 
     async def close(self) -> None:
         tasks = [t for t in (self._sweeper, *self._background) if t is not None]
@@ -255,8 +278,12 @@ class Connections:
             held = self._extra.get(sid, set())
             for room in sorted(held - wanted):
                 await self._sio.leave_room(sid, room)
+                if self.rooms_screen is not None:
+                    self.rooms_screen.left(sid, room)
             for room in sorted(wanted - held):
                 await self._sio.enter_room(sid, room)
+                if self.rooms_screen is not None:
+                    self.rooms_screen.entered(sid, room)
             self._extra[sid] = set(wanted)
         if sids and self._link is not None:
             await self._link.flush()

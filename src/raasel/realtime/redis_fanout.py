@@ -39,6 +39,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from raasel.observability import FANOUT_DROPPED, FANOUT_PUBLISHED, FANOUT_RECEIVED
+from raasel.realtime.bus import Screen
 from raasel.realtime.room_directory import RoomDirectory
 
 log = structlog.get_logger(__name__)
@@ -101,6 +102,9 @@ class RedisFanout(socketio.AsyncManager):  # type: ignore[misc]
         self._on_control: ControlHandler | None = None
         self._on_resubscribed: Callable[[], None] | None = None
         self.is_subscribed = False
+        # Set by the composition root: departed members leave group rooms before an
+        # event from another node reaches them (realtime/room_screen.py).
+        self.screen: Screen | None = None
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -415,4 +419,9 @@ class RedisFanout(socketio.AsyncManager):  # type: ignore[misc]
             return
         FANOUT_RECEIVED.inc()
         data_out = tuple(message["a"]) if isinstance(message.get("a"), list) else message.get("d")
-        await super().emit(event, data_out, NAMESPACE, room=local, skip_sid=message.get("s"))
+        skip = message.get("s")
+        if self.screen is not None:
+            refused = await self.screen(local, data_out)
+            if refused:
+                skip = [*refused, *(skip if isinstance(skip, list) else [skip] if skip else [])]
+        await super().emit(event, data_out, NAMESPACE, room=local, skip_sid=skip)

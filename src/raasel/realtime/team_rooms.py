@@ -5,6 +5,8 @@ leave it when they leave or are removed (realtime/connections.py,
 
 from __future__ import annotations
 
+TEAM_PREFIX = "team:"
+
 
 def team_room(room_id: str) -> str:
-    return f"team:{room_id}"
+    return f"{TEAM_PREFIX}{room_id}"

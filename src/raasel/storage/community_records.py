@@ -26,6 +26,7 @@ class CommunityChannel(_FromRow):
     member_count: int
     delivered_position: int
     read_position: int
+    departures: int = 0
 
 
 @dataclass(frozen=True, slots=True)

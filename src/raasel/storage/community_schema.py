@@ -45,6 +45,8 @@ community_channels = Table(
     # The group's ticks: the minimum of the members' watermarks (while tracked).
     Column("delivered_position", BigInteger, nullable=False, default=0),
     Column("read_position", BigInteger, nullable=False, default=0),
+    # Departures so far (storage/team_room_schema.py says why).
+    Column("departures", BigInteger, nullable=False, default=0, server_default="0"),
     Index("ix_community_channels_org", "org_id"),
 )
 

@@ -23,6 +23,7 @@ class TeamRoom(_FromRow):
     member_count: int
     delivered_position: int
     read_position: int
+    departures: int = 0
 
 
 @dataclass(frozen=True, slots=True)

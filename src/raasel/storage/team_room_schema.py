@@ -31,6 +31,10 @@ team_rooms = Table(
     # The group's ticks: the minimum of the members' watermarks (while tracked).
     Column("delivered_position", BigInteger, nullable=False, default=0),
     Column("read_position", BigInteger, nullable=False, default=0),
+    # Departures so far (removed or left): a live event carries it, and a node that has
+    # not yet seen as many re-checks its sockets before delivering (realtime/
+    # connections.py, ``screen``; docs/decisions.md, "Removal window").
+    Column("departures", BigInteger, nullable=False, default=0, server_default="0"),
     Index("ix_team_rooms_org", "org_id"),
 )
 

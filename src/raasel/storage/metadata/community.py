@@ -176,3 +176,19 @@ async def removed_positions(
         cr.c.channel_id == channel_id, cr.c.position >= low, cr.c.position <= high
     )
     return {int(r.position) for r in (await conn.execute(query)).all()}
+
+
+async def members_among(
+    conn: AsyncConnection, channel_id: str, user_ids: list[str]
+) -> tuple[int, set[str]]:
+    """The channel's departures so far and which of ``user_ids`` are its members now."""
+    departures = (await conn.execute(select(cc.c.departures).where(cc.c.id == channel_id))).scalar()
+    found: set[str] = set()
+    for start in range(0, len(user_ids), 500):
+        query = select(cm.c.user_id).where(
+            cm.c.channel_id == channel_id,
+            cm.c.status == MEMBER,
+            cm.c.user_id.in_(user_ids[start : start + 500]),
+        )
+        found.update(str(r.user_id) for r in (await conn.execute(query)).all())
+    return int(departures or 0), found

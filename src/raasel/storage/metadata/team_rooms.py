@@ -111,3 +111,23 @@ async def watermarks(conn: AsyncConnection, room: TeamRoom) -> tuple[int | None,
         int(row[0]) if row[0] is not None else None,
         int(row[1]) if row[1] is not None else None,
     )
+
+
+async def members_among(
+    conn: AsyncConnection, org_id: str, room_id: str, user_ids: list[str]
+) -> tuple[int, set[str]]:
+    """The room's departures so far and which of ``user_ids`` are its members now (a
+    node re-checks its sockets in the room with it: realtime/connections.py)."""
+    departures = (
+        await conn.execute(select(tr.c.departures).where(tr.c.org_id == org_id, tr.c.id == room_id))
+    ).scalar()
+    found: set[str] = set()
+    for start in range(0, len(user_ids), 500):
+        query = select(tm.c.user_id).where(
+            tm.c.org_id == org_id,
+            tm.c.room_id == room_id,
+            tm.c.status == MEMBER,
+            tm.c.user_id.in_(user_ids[start : start + 500]),
+        )
+        found.update(str(r.user_id) for r in (await conn.execute(query)).all())
+    return int(departures or 0), found
