@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from raasel.search.ranking import ROUTER_AUTO_THRESHOLD
+from raasel.search import reranker
 from tests.support.billing import make_plus, make_promoted
 from tests.support.clients import Person, World, unique
 
@@ -71,7 +71,8 @@ async def test_router_recommends_groups_inside_an_org_with_reasons(world: World)
     assert top["reason"].startswith("matches:") and "charge" in top["reason"].lower()
     assert 0 <= answer["groups"][1]["confidence"] < top["confidence"] <= 1
     assert len(answer["groups"]) == 3 and "orgs" not in answer
-    assert answer["auto_route"] is (answer["confidence"] >= ROUTER_AUTO_THRESHOLD)
+    assert answer["auto_route"] is (answer["confidence"] >= answer["threshold"])
+    assert answer["threshold"] == reranker.shipped().threshold  # the reranker's, in an org
 
     crash = await world.anonymous.post(
         "/api/v1/directory/route",

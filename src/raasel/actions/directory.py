@@ -18,7 +18,6 @@ from raasel.actions.context import Actor, Services
 from raasel.actions.views import group_view, org_view
 from raasel.domain import Plan
 from raasel.errors import NotFound, Unauthenticated, UpgradeRequired
-from raasel.search import ranking
 from raasel.search.embedding import load_embedder
 from raasel.search.index import DirectoryIndex, GroupEntry, IndexBuilder, OrgEntry
 from raasel.search.router import Filters, GroupHit, OrgHit, route, search_groups, search_orgs
@@ -178,7 +177,7 @@ async def recommend(
         answer: dict[str, Any] = {
             "auto_route": routing.is_confident,
             "confidence": routing.confidence,
-            "threshold": ranking.ROUTER_AUTO_THRESHOLD,
+            "threshold": routing.threshold,
             "not_routed_because": routing.not_routed_because,
             "language": query.lang,
             "groups": [_group_hit_view(h) for h in routing.groups],

@@ -6,7 +6,8 @@ Prints top-1 / top-3 accuracy of the lexical baseline (BM25 alone) and of the ro
 (the configured embedding stack), per split (dev / test, fixed in the files; a data set
 without splits is one split, ``all``), scope (org-scoped / global) and language, with 95%
 Wilson intervals; the precision and coverage of auto-routing at
-``ranking.ROUTER_AUTO_THRESHOLD``; and the router's latency per query by language.
+the thresholds the router answered with (the reranker's inside an organization,
+``ranking.ROUTER_AUTO_THRESHOLD`` across them); and the router's latency per query by language.
 ``data/routing-eval`` tuned the weights, the dev split of ``data/routing-heldout`` chose
 the threshold (``raasel.search.calibration``), its test split only reports.
 tests/search/test_evaluation.py asserts floors on the test split.
@@ -24,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from raasel.search import ranking
 from raasel.search.embedding import EmbeddingStack, load_embedder
 from raasel.search.index import DirectoryIndex, GroupEntry, IndexBuilder, OrgEntry
 from raasel.search.router import route
@@ -108,9 +108,11 @@ class AutoTally:
     count: int = 0
     routed: int = 0
     correct: int = 0
+    thresholds: set[float] = field(default_factory=set)  # as the router answered
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "threshold": sorted(self.thresholds),
             "coverage": round(self.routed / self.count, 4) if self.count else 0.0,
             "coverage_ci": wilson(self.routed, self.count),
             "precision": round(self.correct / self.routed, 4) if self.routed else 1.0,
@@ -130,8 +132,7 @@ class RouterResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "accuracy": {k: t.as_dict() for k, t in sorted(self.tallies.items())},
-            "auto_route": {"threshold": ranking.ROUTER_AUTO_THRESHOLD}
-            | {k: a.as_dict() for k, a in sorted(self.auto.items())},
+            "auto_route": {k: a.as_dict() for k, a in sorted(self.auto.items())},
             "latency_ms": {k: _percentiles(v) for k, v in sorted(self.latencies_ms.items())},
             # CPU time of the query's thread: the latency on an idle core (wall time above
             # also counts waiting for a core on a busy machine).
@@ -173,6 +174,7 @@ def evaluate_router(index: DirectoryIndex, queries: list[dict[str, Any]]) -> Rou
             auto.count += 1
             auto.routed += routing.is_confident
             auto.correct += routing.is_confident and rank == 0
+            auto.thresholds.add(routing.threshold)
     return result
 
 
@@ -235,7 +237,8 @@ def render(report: dict[str, Any]) -> str:
                     continue
                 a = auto[scope]
                 lines.append(
-                    f"{name}: auto-route ({scope}) at confidence >= {auto['threshold']}: "
+                    f"{name}: auto-route ({scope}) at confidence >= "
+                    f"{'/'.join(str(t) for t in a['threshold'])}: "
                     f"coverage {a['coverage']:.1%} ({a['routed']}/{a['of']}), precision "
                     f"{a['precision']:.1%} (95% CI {a['precision_ci'][0]:.1%}-"
                     f"{a['precision_ci'][1]:.1%})"

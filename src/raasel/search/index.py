@@ -186,21 +186,33 @@ class IndexBuilder:
     ) -> list[tuple[list[str], FloatArray | None]]:
         """Phrases and vectors of several groups under ``encoder`` (default: the primary);
         the missing ones embedded in one batch."""
+        return self._pieces_for(groups, encoder, "phrases")
+
+    def examples_for(self, groups: Sequence[GroupEntry], encoder: str) -> list[FloatArray | None]:
+        """The vectors of each group's example requests under ``encoder`` (same LRU)."""
+        return [vectors for _, vectors in self._pieces_for(groups, encoder, "examples")]
+
+    def _pieces_for(
+        self, groups: Sequence[GroupEntry], encoder: str | None, kind: str
+    ) -> list[tuple[list[str], FloatArray | None]]:
+        def pieces(group: GroupEntry) -> list[str]:
+            return group.phrases() if kind == "phrases" else list(group.examples)
+
         chosen = encoder or self.primary_key
         model = self.stack.encoders.get(chosen) if self.stack and chosen else None
         if model is None or chosen is None:
-            return [(g.phrases(), None) for g in groups]
+            return [(pieces(g), None) for g in groups]
         with self._phrase_lock:
             found: dict[tuple[str, str, str], tuple[list[str], FloatArray]] = {}
             missing: dict[tuple[str, str, str], list[str]] = {}
             for group in groups:
-                key = (chosen, group.id, group.text)
+                key = (f"{chosen}:{kind}", group.id, group.text)
                 cached = self._phrases.get(key)
                 if cached is not None:
                     self._phrases.move_to_end(key)
                     found[key] = cached
                 elif key not in missing:
-                    missing[key] = group.phrases()
+                    missing[key] = pieces(group)
             if missing:
                 flat = [p for phrases in missing.values() for p in phrases]
                 vectors = model.embed(flat)
@@ -213,7 +225,7 @@ class IndexBuilder:
                     self._phrases.popitem(last=False)
             answer: list[tuple[list[str], FloatArray | None]] = []
             for group in groups:
-                phrases, vectors_of = found[(chosen, group.id, group.text)]
+                phrases, vectors_of = found[(f"{chosen}:{kind}", group.id, group.text)]
                 answer.append((phrases, vectors_of))
             return answer
 

@@ -5,12 +5,13 @@ Scores follow ``ranking.py``; each answer says why ("matches: refunds, double ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from raasel.search import ranking, text
+from raasel.search import ranking, reranker, text
 from raasel.search.index import DirectoryIndex, GroupEntry, OrgEntry, Query, top_positions
 from raasel.search.scoring import router_scores
 
@@ -58,6 +59,8 @@ class Routing:
     is_confident: bool
     # Why it did not route by itself (None when it did, or had nothing to offer).
     not_routed_because: str | None = None
+    # The confidence auto-routing needs in this scope (docs/decisions.md).
+    threshold: float = ranking.ROUTER_AUTO_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +91,36 @@ def route(
         if position is None:
             return Routing([], [], 0.0, False)
         candidates = index.groups_of(position)
-        scores = router_scores(index, query, candidates, with_orgs=False)
-        return _decide(index, query, candidates, scores, limit, with_orgs=False)
+        weights = reranker.shipped()
+        if weights is None or not index.encoded:  # untrained, or lexical only: by hand
+            scores = router_scores(index, query, candidates, with_orgs=False)
+            return _decide(index, query, candidates, scores, limit, with_orgs=False)
+        features = reranker.feature_matrix(index, query, candidates)
+        scores = reranker.scores(weights, query.lang, features)
+
+        def calibrated(margin: float, local: int) -> float:
+            agreed = reranker.agreement(features, local)
+            return reranker.confidence(weights, margin, agreed)
+
+        return _decide(
+            index,
+            query,
+            candidates,
+            scores,
+            limit,
+            with_orgs=False,
+            confidence_of=calibrated,
+            threshold=weights.threshold,
+        )
     keep = Filters().mask(index)
     candidates = np.flatnonzero(keep[index.group_org])
     scores = router_scores(index, query, candidates, with_orgs=True)
     return _decide(index, query, candidates, scores, limit, with_orgs=True)
+
+
+def _margin_only(margin: float, local: int) -> float:
+    del local
+    return ranking.margin_confidence(margin)
 
 
 def _decide(
@@ -104,10 +131,14 @@ def _decide(
     limit: int,
     *,
     with_orgs: bool,
+    confidence_of: Callable[[float, int], float] = _margin_only,
+    threshold: float = ranking.ROUTER_AUTO_THRESHOLD,
 ) -> Routing:
-    """Ranks by s(g) (+ the promoted boost across organizations) and decides."""
+    """Ranks by s(g) (+ the promoted boost across organizations) and decides: confident
+    when ``confidence_of(lead over the runner-up, candidate)`` of the best reaches
+    ``threshold``."""
     if len(candidates) == 0 or (not query.words and not query.vectors):
-        return Routing([], [], 0.0, False)
+        return Routing([], [], 0.0, False, threshold=threshold)
     orgs_of = index.group_org[candidates]
     final = scores
     if with_orgs:
@@ -119,7 +150,7 @@ def _decide(
 
     def confidence(local: int) -> float:
         rival = second if local == order[0] else best
-        return round(ranking.margin_confidence(float(final[local]) - rival), 4)
+        return round(confidence_of(float(final[local]) - rival, local), 4)
 
     index.builder.phrases_for([index.groups[int(candidates[i])] for i in order[:limit]])
     hits = []
@@ -155,7 +186,7 @@ def _decide(
     top = hits[0].confidence
     # Standardized scores find a winner even in noise: a request with no content word
     # ("hello?") is never routed on its own, whatever the margin.
-    is_confident = top >= ranking.ROUTER_AUTO_THRESHOLD and bool(query.words)
+    is_confident = top >= threshold and bool(query.words)
     why = None
     if not query.words:
         why = "too little to go on: no word in the request says what it is about"
@@ -164,9 +195,9 @@ def _decide(
         close = f"; {runner_up} is a close second" if runner_up else ""
         why = (
             f"not sure enough: {hits[0].group.name} at {top:.0%} confidence, auto-routing "
-            f"needs {ranking.ROUTER_AUTO_THRESHOLD:.0%}{close}"
+            f"needs {threshold:.0%}{close}"
         )
-    return Routing(hits, org_hits, top, is_confident, why)
+    return Routing(hits, org_hits, top, is_confident, why, threshold)
 
 
 def search_groups(
