@@ -20,9 +20,10 @@ CHROMIUM = os.environ.get("RAASEL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / os.environ.get("RAASEL_SCREENSHOTS_DIR", "test-artifacts/web")
 
 
-def demo_node(folder: Path) -> Iterator[RunningServer]:
-    """A node seeded with the demo, for a module-scoped fixture to yield."""
-    node = RunningServer(folder, {"RAASEL_SEED_DEMO": "true", "RAASEL_SMTP_HOST": ""})
+def demo_node(folder: Path, **env: str) -> Iterator[RunningServer]:
+    """A node seeded with the demo (and ``env`` on top), for a module-scoped fixture to
+    yield."""
+    node = RunningServer(folder, {"RAASEL_SEED_DEMO": "true", "RAASEL_SMTP_HOST": ""} | env)
     node.start(timeout=120)
     yield node
     node.stop()

@@ -134,9 +134,18 @@ async def search_directory(
     return [
         org_view(records[h.org.id])
         | {"groups": by_org.get(h.org.id, []), "score": h.score, "reason": h.reason}
+        | {"matching_group": _matching_group(h)}
         for h in hits
         if h.org.id in records and records[h.org.id].is_listed
     ]
+
+
+def _matching_group(hit: OrgHit) -> dict[str, str] | None:
+    """The organization's team for a need ("I was charged twice"); None for a name."""
+    if not hit.groups:
+        return None
+    group = hit.groups[0].group
+    return {"id": group.id, "slug": group.slug, "name": group.name}
 
 
 async def search_all_groups(

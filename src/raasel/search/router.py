@@ -278,7 +278,8 @@ def is_need(index: DirectoryIndex, query: Query) -> bool:
 def _orgs_by_need(
     index: DirectoryIndex, query: Query, keep: npt.NDArray[np.bool_], limit: int
 ) -> list[OrgHit]:
-    """Organizations ranked by their best group for the request (the router's score)."""
+    """Organizations ranked by their best group for the request (the router's score); each
+    hit carries that group (the team the app highlights)."""
     candidates = np.flatnonzero(keep[index.group_org])
     if len(candidates) == 0:
         return []
@@ -301,7 +302,8 @@ def _orgs_by_need(
         group = int(groups[np.argmax(every[groups])])
         org = index.orgs[position]
         reason = explain(index, query, index.groups[group], org, first=len(hits) < REASONED)
-        hits.append(OrgHit(org, round(float(best[position]), 4), 0.0, reason))
+        matching = GroupHit(org, index.groups[group], round(float(every[group]), 4), 0.0, reason)
+        hits.append(OrgHit(org, round(float(best[position]), 4), 0.0, reason, [matching]))
     return hits
 
 

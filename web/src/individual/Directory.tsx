@@ -10,7 +10,13 @@ import type { Group, Org } from "../lib/types";
 import { ErrorNote } from "../components/common";
 
 /** A directory entry as the search answers it. */
-export type DirectoryOrg = Org & { plan?: string; score?: number; reason?: string };
+export type DirectoryOrg = Org & {
+  plan?: string;
+  score?: number;
+  reason?: string;
+  /** For a need: the team the router scored best (its chip is highlighted). */
+  matching_group?: { id: string; slug: string; name: string } | null;
+};
 
 interface GroupHit {
   org: { id: string; slug: string; name: string };
@@ -215,13 +221,23 @@ export function Directory({ api, onPick }: { api: Api; onPick: (org: Org, group:
                 <ul className="groups" aria-label={`${org.name} teams`}>
                   {org.groups
                     .filter((g) => !g.is_default)
-                    .map((g) => (
-                      <li key={g.id}>
-                        <button type="button" className="chip" onClick={() => pick(org, g)} title={g.description ?? undefined}>
-                          {g.name}
-                        </button>
-                      </li>
-                    ))}
+                    .map((g) => {
+                      const isMatch = need && org.matching_group?.id === g.id;
+                      return (
+                        <li key={g.id}>
+                          <button
+                            type="button"
+                            className="chip"
+                            onClick={() => pick(org, g)}
+                            title={isMatch ? `The team for this: ${org.reason ?? g.name}` : (g.description ?? undefined)}
+                            style={isMatch ? SUGGESTED : undefined}
+                            data-matching={isMatch ? "true" : undefined}
+                          >
+                            {isMatch ? `${g.name} · matches` : g.name}
+                          </button>
+                        </li>
+                      );
+                    })}
                 </ul>
               )}
             </li>
