@@ -119,6 +119,13 @@ async def test_search_ranks_filters_and_hides_unlisted(world: World) -> None:
     ids = [o["id"] for o in found]
     assert set(ids) == {free["org"]["id"], paid["org"]["id"]}, "unlisted never appear"
     assert all(o["groups"] and "score" in o and "reason" in o for o in found)
+    assert all(o["matching_group"] is None for o in found), "a name is no need"
+    need = await world.anonymous.get(
+        "/api/v1/directory/orgs", params={"q": f"my card was charged twice {marker}"}
+    )
+    ours = [o for o in need if o["id"] in {free["org"]["id"], paid["org"]["id"]}]
+    assert ours and all(o["matching_group"]["slug"] == "billing" for o in ours), need
+    assert all(o["matching_group"]["id"] in {g["id"] for g in o["groups"]} for o in ours)
 
     # Equally relevant: the promoted one comes first.
     await make_promoted(world.anonymous, paid["org"]["id"])
