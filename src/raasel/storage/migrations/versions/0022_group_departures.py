@@ -2,8 +2,8 @@
 channel carries the count, so a node whose sockets may still hold a departed member
 re-checks them before delivering (realtime/connections.py, ``screen``)
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-04 19:40:00
 
 docs/decisions.md, "The removal window of group conversations".
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
