@@ -6,7 +6,9 @@
 // matching team highlighted; the upgrade prompt opens the plan panel with the configured
 // checkout link; a conversation opened without a team is auto-routed and the person is told
 // which team took it. phase "plus": the same need shows recommended teams across
-// organizations; picking one opens that team with the need as the draft.
+// organizations; picking one opens that team with the need as the draft. phase "admin" (an
+// owner): the groups screen asks for example requests; written in three languages, they
+// are saved and read back.
 // Prints one JSON line; exits 1 on failure.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -122,10 +124,43 @@ async function plusPhase() {
   check(`picking it opens ${orgName} with ${teamName} chosen and the need as the draft`);
 }
 
+async function adminPhase() {
+  await page.goto("/agent");
+  await page.getByLabel("Organization").fill("acme");
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: "Admin" }).click();
+  await page.getByRole("button", { name: "Groups" }).click();
+  const billing = page.getByRole("form", { name: "Group Billing" });
+  await billing.getByText("No example requests yet", { exact: false }).waitFor();
+  const field = billing.getByLabel("Example requests");
+  const hint = await field.getAttribute("aria-describedby");
+  await page.getByText("Write 3 to 5 requests the way customers put them", { exact: false }).first().waitFor();
+  check(`admin: the Billing group has no example requests and the screen asks for 3 to 5 (${hint ? "hint linked" : "hint shown"})`);
+  const examples = ["my card got billed two times", "j'ai été débité deux fois", "انسحب المبلغ مرتين"];
+  await field.fill(examples.join("\n"));
+  await billing.getByRole("button", { name: "Save group" }).click();
+  await billing.getByRole("status").getByText("Saved.").waitFor();
+  await page.reload();
+  await page.getByRole("button", { name: "Admin" }).click();
+  await page.getByRole("button", { name: "Groups" }).click();
+  const saved = await page.getByRole("form", { name: "Group Billing" }).getByLabel("Example requests").inputValue();
+  if (saved !== examples.join("\n")) throw new Error(`the examples read back as ${JSON.stringify(saved)}`);
+  if (await page.getByRole("form", { name: "Group Billing" }).getByText("No example requests yet", { exact: false }).count()) {
+    throw new Error("the no-examples note is still shown");
+  }
+  await shot("examples");
+  check("admin: example requests in three languages saved, read back after a reload, the note gone");
+}
+
 try {
-  await logIn();
-  if (phase === "free") await freePhase();
-  else await plusPhase();
+  if (phase === "admin") await adminPhase();
+  else {
+    await logIn();
+    if (phase === "free") await freePhase();
+    else await plusPhase();
+  }
   report.ok = true;
 } catch (error) {
   report.ok = false;

@@ -1,7 +1,8 @@
 """The directory and the AI router in a real browser (issue 14, "In the app"), on a node
-seeded with the demo. The scenario lives in tests/web/directory.mjs and runs twice: as
-the demo's individual on the free plan, then (after a signed billing webhook made them
-plus) on the plus plan. Screenshots go to test-artifacts/web/."""
+seeded with the demo. The scenario lives in tests/web/directory.mjs and runs three times:
+as the demo's individual on the free plan, then (after a signed billing webhook made them
+plus) on the plus plan, then as Acme's owner on the groups screen (example requests).
+Screenshots go to test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def _make_plus(server: RunningServer, email: str) -> None:
         assert client.get("/api/v1/me/plan", headers=headers).json()["plan"] == "plus"
 
 
-@pytest.mark.timeout(2 * SCENARIO_TIMEOUT + 150)
+@pytest.mark.timeout(3 * SCENARIO_TIMEOUT + 150)
 def test_the_directory_and_router_in_the_browser(directory_server: RunningServer) -> None:
     email = DEMO_ACCOUNTS["individual"]
     account = {"email": email, "password": DEMO_PASSWORD}
@@ -61,3 +62,8 @@ def test_the_directory_and_router_in_the_browser(directory_server: RunningServer
         directory_server, "directory", timeout=SCENARIO_TIMEOUT, phase="plus", account=account
     )
     assert any("recommended teams" in c for c in plus)
+    owner = {"email": DEMO_ACCOUNTS["owner"], "password": DEMO_PASSWORD}
+    admin = run_scenario(
+        directory_server, "directory", timeout=SCENARIO_TIMEOUT, phase="admin", account=owner
+    )
+    assert any("example requests" in c for c in admin)
