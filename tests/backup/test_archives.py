@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from raasel.actions import team_room_messages, team_rooms
 from raasel.actions.context import Services
 from raasel.app import build_services
 from raasel.backup.manifest import BackupError
@@ -127,12 +128,20 @@ async def test_an_organization_exports_and_imports_elsewhere_with_its_history(
     async with stack(request, wiring, tmp_path / "source", keyspace="src") as svc:
         history = await seed_history(svc, sends=40)
         other = await seed_history(svc, sends=1)  # another tenant: not in the export
+        room = await team_rooms.do_create_room(svc, history.agent, name="Billing", member_ids=[])
+        rid = room.result["id"]
+        room_texts = [f"room {i}" for i in range(3)]
+        for i, text in enumerate(room_texts):
+            await team_room_messages.do_send(svc, history.agent, rid, client_id=f"r{i}", text=text)
+        await team_rooms.do_create_room(svc, other.agent, name="Theirs", member_ids=[])
+        await svc.db.drain_published()
         counts = await export_org(svc, history.slug, exported)
         positions = await last_position(svc, history)
         with pytest.raises(BackupError, match="exists"):
             await export_org(svc, history.slug, exported)
     assert exported.stat().st_mode & 0o777 == 0o600
-    assert counts["messages"] == positions and counts["conversations"] == 1
+    assert counts["messages"] == positions + len(room_texts) and counts["conversations"] == 1
+    assert counts["team_rooms"] == 1 and counts["team_room_members"] == 1
     assert counts["attachments"] == 1
     assert counts["users"] == 3  # owner, agent, customer
     lines = [json.loads(line) for line in exported.read_text().splitlines()]
@@ -145,6 +154,22 @@ async def test_an_organization_exports_and_imports_elsewhere_with_its_history(
         assert await texts_seen(target, history.customer, history.conversation_id) == history.texts
         agent_view = await texts_seen(target, history.agent, history.conversation_id)
         assert "internal only" in agent_view
+        # The team room, its member (with their watermarks) and its messages came along.
+        [listed] = await team_rooms.list_rooms(target, history.agent)
+        assert listed["id"] == rid and listed["name"] == "Billing"
+        assert listed["last_position"] == len(room_texts)
+        assert listed["membership"]["read_position"] == len(room_texts)
+        synced = await team_room_messages.sync_room(target, history.agent, rid, after_position=0)
+        assert [m["text"] for m in synced["messages"]] == room_texts
+        assert [m["sender_name"] for m in synced["messages"]] == ["Agent"] * len(room_texts)
+        sent = await team_room_messages.do_send(
+            target, history.agent, rid, client_id="after", text="after the move"
+        )
+        assert sent.result["position"] == len(room_texts) + 1
+        retried = await team_room_messages.do_send(
+            target, history.agent, rid, client_id="r0", text="room 0"
+        )
+        assert retried.result["position"] == 1  # the client ids came along: a retry is one
         if wiring.endswith("cassandra"):  # in the store itself, the outbox emptied
             stored = await target.messages.after(
                 history.org_id,
@@ -154,7 +179,7 @@ async def test_an_organization_exports_and_imports_elsewhere_with_its_history(
                 limit=100,
                 include_notes=True,
             )
-            assert len(stored) == counts["messages"]
+            assert len(stored) == counts["messages"] - len(room_texts)
             assert await rows_of(target, "message_outbox") == 0
         assert counts["report_events"] >= 3  # opened, assigned, first response
         assert await rows_of(target, "report_events") == counts["report_events"]

@@ -33,6 +33,7 @@ from raasel.backup.manifest import BackupError
 from raasel.backup.org_format import FORMAT, TABLES, VERSION, message_json, row_json
 from raasel.lib.clock import utcnow
 from raasel.storage import schema as s
+from raasel.storage.team_room_schema import team_room_members, team_rooms
 from raasel.storage.tenancy import TenantScope
 
 PAGE = 500
@@ -52,6 +53,7 @@ def _selects(org_id: str, sender_ids: set[str]) -> dict[str, Any]:
         select(s.users.c.id).where(s.users.c.visitor_org_id == org_id),
         select(s.attachments.c.uploader_id).where(s.attachments.c.org_id == org_id),
         select(s.org_contacts.c.user_id).where(s.org_contacts.c.org_id == org_id),
+        select(team_room_members.c.user_id).where(team_room_members.c.org_id == org_id),
         select(s.canned_responses.c.owner_id).where(
             s.canned_responses.c.org_id == org_id, s.canned_responses.c.owner_id.is_not(None)
         ),
@@ -76,7 +78,8 @@ def _selects(org_id: str, sender_ids: set[str]) -> dict[str, Any]:
 async def _spool_messages(
     svc: Services, org_id: str, conversations: list[Any], spool: IO[str]
 ) -> tuple[int, set[str]]:
-    """Every message of the conversations up to the snapshot's positions, to ``spool``."""
+    """Every message of the conversations (and team rooms) up to the snapshot's
+    positions, to ``spool``."""
     count, senders = 0, set()
     for conversation in conversations:
         after = 0
@@ -130,10 +133,18 @@ async def export_org(svc: Services, slug: str, output: Path) -> dict[str, int]:
                     .order_by(s.conversations.c.id)
                 )
             ).all()
+            rooms = (
+                await conn.execute(
+                    select(team_rooms.c.id, team_rooms.c.last_position)
+                    .where(team_rooms.c.org_id == org.id)
+                    .order_by(team_rooms.c.id)
+                )
+            ).all()
             revision = (await conn.execute(select(func.max(_alembic().c.version_num)))).scalar()
             peers = await _peers(conn, org.id)
             with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-                messages, senders = await _spool_messages(svc, org.id, list(conversations), spool)
+                holders = [*conversations, *rooms]
+                messages, senders = await _spool_messages(svc, org.id, holders, spool)
                 output.parent.mkdir(parents=True, exist_ok=True)
                 partial = output.with_name(output.name + ".partial")
                 fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -13,6 +13,7 @@ from raasel.storage import schema as s
 from raasel.storage.message_rows import message_row
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.schema import UTCDateTime
+from raasel.storage.team_room_schema import team_room_members, team_rooms
 
 FORMAT = "raasel-org-export"
 VERSION = 1
@@ -24,6 +25,8 @@ TABLES: tuple[Table, ...] = (
     s.dispatch_groups,
     s.memberships,
     s.group_members,
+    team_rooms,  # issue 11: an organization's internal rooms, their members and messages
+    team_room_members,
     s.conversations,
     s.conversation_sides,
     s.labels,
@@ -42,11 +45,6 @@ NOT_EXPORTED: dict[str, str] = {
         name: "community channels (issue 11): not in version 1 of this format yet; their "
         "members and messages stay on this deployment"
         for name in ("community_channels", "community_members", "community_removals")
-    },
-    **{
-        name: "team rooms (issue 11): not in version 1 of this format yet; their members "
-        "and messages stay on this deployment"
-        for name in ("team_rooms", "team_room_members")
     },
     "messages": "exported as message lines, from whichever message store holds them",
     "message_outbox": "exported as message lines (messages not yet copied to Cassandra)",

@@ -58,6 +58,7 @@ class _Importer:
         self.shares_messages = shares_messages
         self.counts: dict[str, int] = {}
         self.conversations: set[str] = set()
+        self.message_holders: set[str] = set()  # its conversations and team rooms
         self.order = -1
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.messages: list[StoredMessage] = []
@@ -78,6 +79,8 @@ class _Importer:
         self._check_tenant(table, values)
         if name == "conversations":
             self.conversations.add(values["id"])
+        if name in ("conversations", "team_rooms"):  # what messages may belong to
+            self.message_holders.add(values["id"])
             if values.get("peer_org_id") is not None:
                 values = await self._peer_side(values)
         self.counts[name] = self.counts.get(name, 0) + 1
@@ -135,7 +138,7 @@ class _Importer:
         await self.flush()
         self.order = len(TABLES)
         message = message_of(row)
-        if message.org_id != self.org_id or message.conversation_id not in self.conversations:
+        if message.org_id != self.org_id or message.conversation_id not in self.message_holders:
             raise BackupError("a message of a conversation not in this export: refused")
         self.messages.append(message)
         self.counts["messages"] = self.counts.get("messages", 0) + 1
