@@ -187,14 +187,12 @@ async def _stored_rooms(svc: Services, actor: Actor) -> list[str]:
 
 
 async def _publish_and_ring(bus: EventBus, outbound: OutboundSender, events: list[Any]) -> None:
-    """Publish, and ring the channel sender when the organization's side wrote: it looks
-    for replies to send to a platform (the messages are its outbox, see
-    actions/channel_outbound.py)."""
+    """Publish, and ring the channel sender when the organization's side wrote into a
+    social channel's conversation: it looks for replies to send to a platform (the
+    messages are its outbox, see actions/channel_outbound.py)."""
     await bus.publish(events)
-    for event in events:
-        if event.name == "message:new" and event.payload["message"]["sender_side"] == "org":
-            outbound.wake()
-            return
+    if any(event.for_channel for event in events):
+        outbound.wake()
 
 
 def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:

@@ -86,6 +86,9 @@ class Event:
     payload: dict[str, Any]
     rooms: tuple[str, ...]
     skip_sid: str | None = None
+    # A reply to a social channel's conversation: the channel sender has work (it is
+    # rung after publishing; other messages never cost it a database read).
+    for_channel: bool = False
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from raasel.actions.access import can_agent_see, can_peer_see, side_in, side_of
+from raasel.actions.channel_window import is_channel_conversation
 from raasel.actions.context import Actor, Event
 from raasel.actions.views import is_named_side, message_view, preview_of, visible_position
 from raasel.domain import ConversationKind, MessageKind, Role, Side
@@ -224,6 +225,8 @@ async def append(
     events = live_message_events(
         conversation, message, previous_public, skip_sid, previous_by_side, sender_name
     )
+    if sender_side == Side.ORG and is_channel_conversation(conversation):
+        events = [replace(e, for_channel=True) for e in events]
     counted = counted_for(sender_side, kind, conversation.kind)
     if counted is not None:
         sides = await batch.sides(conversation.id)
