@@ -42,6 +42,15 @@ def size_of(data: str | bytes) -> int:
     return len(data.encode("utf-8", "surrogatepass"))
 
 
+class TextPacket(packet.Packet):  # type: ignore[misc]
+    """The packets this server sends: JSON text, never binary attachments (files go over
+    REST). python-socketio walks every payload looking for ``bytes`` to pick the binary
+    packet type: ~60 calls per ``message:new`` (bench/node_instructions.py --profile).
+    Binary events *from* clients are decoded as before."""
+
+    uses_binary_events = False
+
+
 class BoundedSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server with the packet limit above (``packet_limit`` bytes), on
     Engine.IO with one heartbeat for all sockets (api/socket/heartbeat.py) unless
@@ -55,6 +64,7 @@ class BoundedSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         self._lean_heartbeat = lean_heartbeat
+        kwargs.setdefault("serializer", TextPacket)
         super().__init__(*args, **kwargs)
         self.packet_limit = packet_limit
         # Binary attachments still to drop, per Engine.IO session, after a refused event.
