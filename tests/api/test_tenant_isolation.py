@@ -34,6 +34,7 @@ class Scene:
     channel_id: str = ""
     community_id: str = ""
     room_id: str = ""
+    room_file_id: str = ""
     secrets: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     sockets: dict[str, SocketClient] = field(default_factory=dict)
@@ -134,6 +135,17 @@ async def run_conversation(world: World, a: Tenant) -> Scene:
         {"name": f"Room {marker}", "member_ids": [a.supervisor.user_id]},
         expect=201,
     )
+    # A file sent in A's room: only its members may fetch it.
+    room_file = await agent.api.call(
+        "POST",
+        f"/api/v1/rooms/{room['id']}/attachments",
+        files={"file": (f"room-{marker}.png", PNG, "image/png")},
+        expect=201,
+    )
+    room_text = f"room file {marker}"
+    payload = {"room_id": room["id"], "client_id": unique("r"), "text": room_text}
+    sent = await sockets["agent"].emit("room:send", payload | {"attachment_id": room_file["id"]})
+    assert sent["ok"], sent
     people = [customer, a.owner, a.supervisor, *a.agents]
     return Scene(
         a=a,
@@ -151,11 +163,15 @@ async def run_conversation(world: World, a: Tenant) -> Scene:
             *channel_secrets.values(),
             channel["name"],
             room["name"],
+            room_text,
+            f"room-{marker}.png",
         ],
         channel_id=channel["id"],
         community_id=community_id,
         room_id=room["id"],
+        room_file_id=room_file["id"],
         ids={cid, a.org_id, attachment["id"], channel["id"], community_id, room["id"]}
+        | {room_file["id"]}
         | set(message_ids)
         | {p.user_id for p in people}
         | {g["id"] for g in a.groups.values()},
@@ -331,6 +347,8 @@ async def probe_rest(scene: Scene, prober: Person, spec: dict[str, Any]) -> list
                 value = values[name]
                 if name == "channel_id" and path.startswith("/api/v1/community"):
                     value = scene.community_id
+                if name == "attachment_id" and path.startswith("/api/v1/rooms"):
+                    value = scene.room_file_id  # the file sent in A's room
                 url = url.replace("{" + name + "}", value)
                 allowed.add(values[name])
             kwargs: dict[str, Any] = {}
@@ -375,6 +393,8 @@ async def test_rest_routes_refuse_another_tenants_ids(world: World) -> None:
             "patch /api/v1/orgs/{org_id}/channels/{channel_id}",
             "get /api/v1/conversations/{conversation_id}/channel",
             "post /api/v1/rooms/{room_id}/members",
+            "post /api/v1/rooms/{room_id}/attachments",
+            "get /api/v1/rooms/{room_id}/attachments/{attachment_id}",
         ):
             assert expected in probed
 

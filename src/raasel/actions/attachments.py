@@ -40,7 +40,7 @@ from raasel.lib.content_types import (
     sniff,
     too_large_message,
 )
-from raasel.storage.metadata import attachments
+from raasel.storage.metadata import attachments, team_room_files
 from raasel.storage.records import Attachment, Conversation
 from raasel.storage.tenancy import CrossTenant, TenantScope
 from raasel.storage.transaction import Tx
@@ -71,6 +71,7 @@ async def do_upload_attachment(
     # The organization's quota sums files a customer's own scope does not see.
     async with svc.db.read(TenantScope(org_id=conversation.org_id)) as conn:
         org_bytes = await attachments.stored_bytes(conn, org_id=conversation.org_id)
+        org_bytes += await team_room_files.stored_bytes(conn, org_id=conversation.org_id)
     if len(data) > settings.attachment_max_bytes:
         raise PayloadTooLarge(too_large_message(settings.attachment_max_bytes))
     if org_bytes + len(data) > settings.org_storage_quota_bytes:
@@ -154,11 +155,13 @@ async def sweep_unattached(svc: Services, batch: int = 200) -> int:
     before = utcnow() - timedelta(seconds=svc.settings.unattached_retention_seconds)
     async with svc.db.read(CrossTenant("the sweep of every tenant's unattached files")) as conn:
         candidates = await attachments.unattached_before(conn, before, batch)
-    if not candidates:
+        room_files = await team_room_files.unattached_before(conn, before, batch)
+    if not candidates and not room_files:
         return 0
 
     async def work(conn: Tx) -> list[str]:
-        return await attachments.delete_unattached(conn, candidates)
+        gone = await attachments.delete_unattached(conn, candidates)
+        return gone + await team_room_files.delete_unattached(conn, room_files)
 
     gone = await svc.db.write(work)
     for attachment_id in gone:

@@ -42,6 +42,7 @@ def append_message(
     kind: str,
     body: str,
     client_id: str,
+    attachment_id: str | None = None,
 ) -> tuple[G, StoredMessage]:
     """The message at the group's next position, added to the unit's batch; the group
     with its new last position (the caller stores it)."""
@@ -58,7 +59,7 @@ def append_message(
         client_id=client_id,
         kind=kind,
         body=body,
-        attachment_id=None,
+        attachment_id=attachment_id,
         created_at=now,
     )
     batch.add_message(message)

@@ -18,6 +18,7 @@ from raasel.actions.group_messages import append_message, last_message_changes, 
 from raasel.actions.limits import check_rate
 from raasel.actions.team_room_access import access_room
 from raasel.actions.team_room_events import audience, refresh_room_ticks, room_message_event
+from raasel.actions.team_room_files import take_upload
 from raasel.actions.team_room_views import room_membership_view, room_message_view
 from raasel.domain import MessageKind, Side
 from raasel.errors import ValidationFailed
@@ -26,6 +27,7 @@ from raasel.rules.group_receipts import advance, receipts_tracked, receipts_view
 from raasel.rules.team_rooms import check_active
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.metadata import people
+from raasel.storage.metadata import team_room_files as files_store
 from raasel.storage.metadata import team_rooms as store
 from raasel.storage.unit_batch import Sent, UnitBatch
 
@@ -43,12 +45,14 @@ async def do_send(
     *,
     client_id: str,
     text: str,
+    attachment_id: str | None = None,
     sid: str | None = None,
 ) -> Outcome:
-    """A member's message; a retry with the same client id returns the first."""
+    """A member's message (with their own upload of this room, ``attachment_id``); a
+    retry with the same client id returns the first."""
     await check_rate(svc, "send", f"user:{actor.user_id}")
-    if not text.strip():
-        raise ValidationFailed("a message needs text")
+    if not text.strip() and attachment_id is None:
+        raise ValidationFailed("a message needs text or an attachment")
     ref = (room_id, actor.user_id, client_id)
 
     async def unit(batch: UnitBatch) -> StoredMessage | Sent:
@@ -60,6 +64,9 @@ async def do_send(
         if sent is not None:  # a retry: the first attempt stored and announced it
             return sent
         check_active(room)
+        upload = None
+        if attachment_id is not None:
+            upload = await take_upload(batch, actor, room.org_id, room.id, attachment_id)
         room, message = append_message(
             batch,
             room,
@@ -68,7 +75,10 @@ async def do_send(
             kind=MessageKind.TEXT,
             body=text,
             client_id=client_id,
+            attachment_id=attachment_id,
         )
+        if upload is not None:
+            await files_store.attach(conn, upload, message.position, when=message.created_at)
         await store.update_room(conn, room, last_message_changes(room))
         view = room_message_view(message, sender_name=actor.display_name)
         batch.emit(room_message_event(room, view, sid))

@@ -55,6 +55,6 @@ def room_member_view(member: TeamRoomMember, user: User | None) -> dict[str, Any
 
 def room_message_view(message: StoredMessage, *, sender_name: str) -> dict[str, Any]:
     view = message_view(message) | {"room_id": message.conversation_id}
-    del view["conversation_id"], view["attachment_id"]
+    del view["conversation_id"]  # ``attachment_id``: a file of the room (team_room_files)
     view["sender_name"] = sender_name
     return view

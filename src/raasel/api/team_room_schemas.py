@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StringConstraints
 
-from raasel.api.schemas import ClientId, Id, MessageText, Position, Strict
+from raasel.api.schemas import AttachmentId, ClientId, Id, MessageText, Position, Strict
 from raasel.api.socket.payloads import SocketStrict
 from raasel.rules.team_rooms import MAX_INITIAL_MEMBERS
 
@@ -24,7 +24,8 @@ class AddMemberBody(Strict):
 class RoomSendPayload(SocketStrict):
     room_id: Id
     client_id: ClientId
-    text: MessageText
+    text: MessageText = ""
+    attachment_id: AttachmentId | None = None  # the sender's upload into this room
 
 
 class RoomWatermarkPayload(SocketStrict):

@@ -13,7 +13,7 @@ from raasel.storage import schema as s
 from raasel.storage.message_rows import message_row
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.schema import UTCDateTime
-from raasel.storage.team_room_schema import team_room_members, team_rooms
+from raasel.storage.team_room_schema import team_room_files, team_room_members, team_rooms
 
 FORMAT = "raasel-org-export"
 VERSION = 1
@@ -27,6 +27,7 @@ TABLES: tuple[Table, ...] = (
     s.group_members,
     team_rooms,  # issue 11: an organization's internal rooms, their members and messages
     team_room_members,
+    team_room_files,  # their bytes are in the attachments directory, like attachments'
     s.conversations,
     s.conversation_sides,
     s.labels,

@@ -37,3 +37,18 @@ class TeamRoomMember(_FromRow):
     added_by: str
     joined_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRoomFile(_FromRow):
+    id: str
+    org_id: str
+    room_id: str
+    uploader_id: str
+    content_type: str
+    size: int
+    sha256: str
+    filename: str
+    created_at: datetime
+    message_position: int | None
+    attached_at: datetime | None

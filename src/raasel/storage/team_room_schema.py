@@ -53,3 +53,24 @@ team_room_members = Table(
     Index("ix_team_room_members_user", "org_id", "user_id", "status"),
     Index("ix_team_room_members_room", "room_id", "status"),
 )
+
+# Files of team rooms (docs/protocol.md, "Team rooms"): uploaded by a member into one
+# room, theirs alone until a message of that room carries it (``message_position``),
+# from then on seen by the room's members only. The bytes are in the attachments
+# directory, like support conversations' files (storage/attachment_files.py).
+team_room_files = Table(
+    "team_room_files",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("org_id", ID, ForeignKey("organizations.id"), nullable=False),
+    Column("room_id", ID, ForeignKey("team_rooms.id"), nullable=False),
+    Column("uploader_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("message_position", BigInteger, nullable=True),
+    Column("attached_at", TS, nullable=True),
+    Index("ix_team_room_files_room", "org_id", "room_id"),
+)

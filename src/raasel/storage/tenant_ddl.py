@@ -88,6 +88,7 @@ TENANT_POLICIES: dict[str, str] = {
     # (no user clause); who of the members may read a room is the room's member check.
     "team_rooms": OF_ORG,
     "team_room_members": OF_ORG,
+    "team_room_files": OF_ORG,
 }
 
 _DIRECT = (
@@ -184,6 +185,15 @@ TEAM_ROOM_TENANT_KEYS: dict[str, tuple[str, str, str]] = {
         "team_room_members",
         "org_id, user_id",
         "memberships (org_id, user_id)",
+    ),
+}
+
+#: Added by migration 0023: a room's file is a file of the room's organization.
+TEAM_ROOM_FILE_KEYS: dict[str, tuple[str, str, str]] = {
+    "tenant_team_room_files_room": (
+        "team_room_files",
+        "org_id, room_id",
+        "team_rooms (org_id, id)",
     ),
 }
 

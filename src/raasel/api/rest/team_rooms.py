@@ -1,4 +1,5 @@
-"""Team rooms: create, list, members, leave, archive (docs/protocol.md, "Team rooms").
+"""Team rooms: create, list, members, leave, archive, files (docs/protocol.md, "Team
+rooms").
 Events are published by the committer after COMMIT; after a membership change the
 member's console sockets are moved into or out of the room before the answer."""
 
@@ -6,12 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, UploadFile
+from fastapi.responses import FileResponse
 
-from raasel.actions import team_rooms
+from raasel.actions import team_room_files, team_rooms
 from raasel.api.deps import ActorDep, ConnectionsDep, ServicesDep
-from raasel.api.schemas import Id
+from raasel.api.schemas import AttachmentId, Id
 from raasel.api.team_room_schemas import AddMemberBody, CreateRoomBody
+from raasel.errors import PayloadTooLarge
+from raasel.lib.content_types import too_large_message
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["team rooms"])
 
@@ -85,3 +89,35 @@ async def archive(room_id: Id, actor: ActorDep, svc: ServicesDep) -> dict[str, A
     outcome = await team_rooms.do_archive(svc, actor, room_id)
     result: dict[str, Any] = outcome.result
     return result
+
+
+_INLINE = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+@router.post("/{room_id}/attachments", status_code=201)
+async def upload(
+    room_id: Id, file: UploadFile, actor: ActorDep, svc: ServicesDep
+) -> dict[str, Any]:
+    """A member uploads a file (multipart field ``file``); ``room:send`` carries it."""
+    limit = svc.settings.attachment_max_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(too_large_message(limit))
+    return await team_room_files.do_upload_file(svc, actor, room_id, file.filename or "file", data)
+
+
+@router.get("/{room_id}/attachments/{attachment_id}")
+async def download(
+    room_id: Id, attachment_id: AttachmentId, actor: ActorDep, svc: ServicesDep
+) -> FileResponse:
+    """The file, to the room's members (its uploader until a message carries it);
+    every refusal answers 404 alike."""
+    found, path = await team_room_files.open_file(svc, actor, room_id, attachment_id)
+    disposition = "inline" if found.content_type in _INLINE else "attachment"
+    return FileResponse(
+        path,
+        media_type=found.content_type,
+        filename=found.filename,
+        content_disposition_type=disposition,
+        headers={"Cache-Control": "private, max-age=3600"},
+    )

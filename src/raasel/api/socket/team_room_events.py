@@ -34,7 +34,13 @@ class TeamRoomEvents:
         async with self.api.admitted(sid):
             self.api.typing.stopped(sid, p.room_id)
             outcome = await team_room_messages.do_send(
-                self.api.svc, actor, p.room_id, client_id=p.client_id, text=p.text, sid=sid
+                self.api.svc,
+                actor,
+                p.room_id,
+                client_id=p.client_id,
+                text=p.text,
+                attachment_id=p.attachment_id,
+                sid=sid,
             )
         return {"message": outcome.result}
 
