@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from raasel.actions import assignment, followup, lifecycle, messages, presence, receipts
+from raasel.actions import (
+    assignment,
+    contacts,
+    followup,
+    lifecycle,
+    messages,
+    outreach,
+    presence,
+    receipts,
+)
 from raasel.actions.context import Actor, Services
 from raasel.actions.members import add_member
 from raasel.app import build_services
@@ -171,3 +180,52 @@ async def test_an_agent_assigned_while_away_gets_a_mail(services: Services, cast
     [body] = await arrived(box, bob_email, "A conversation was assigned to you", 1)
     assert "Sam assigned you a conversation of Org" in body
     assert "https://chat.example/agent" in body
+
+
+async def test_outreach_replies_are_mailed_unless_the_person_muted_the_organization(
+    services: Services, cast: Cast
+) -> None:
+    """An organization's outreach unread in time is mailed like a support reply; muted
+    (docs/protocol.md, "Outreach"): nothing of it is mailed, while the conversation stays
+    delivered and readable; unmuted: what came meanwhile stays unmailed, what comes next
+    is mailed again."""
+    box = shared_mailbox()
+    email = await verified_customer(services, cast)
+    subject = "replied to your conversation"
+    started = await outreach.do_start_outreach(
+        services,
+        cast.agent,
+        email=email,  # a person with a proved address
+        customer_id=None,
+        group_id=None,
+        text="Your order is ready for pickup.",
+        subject="",
+        client_id=uuid.uuid4().hex,
+    )
+    cid = started.result["conversation"]["id"]
+    later = utcnow() + timedelta(seconds=WINDOW)
+    assert await followup.mail_unseen_replies(services, later) == 1
+    [body] = await arrived(box, email, subject, 1)
+    assert "Your order is ready for pickup." in body
+
+    await contacts.do_set_contact(
+        services, cast.customer, cast.org_id, is_muted=True, is_blocked=None
+    )
+    await reply(services, cast, cid, "Reminder: pickup closes at six.")
+    later = utcnow() + timedelta(seconds=WINDOW)
+    assert await followup.mail_unseen_replies(services, later) == 0
+    history = await messages.list_history(services, cast.customer, cid, before=None, limit=50)
+    assert "Reminder: pickup closes at six." in [m["text"] for m in history["messages"]]
+    shown = await lifecycle.get_conversation(services, cast.customer, cid)
+    assert shown["contact"] == {"is_muted": True, "is_blocked": False}  # shown as muted
+
+    await contacts.do_set_contact(
+        services, cast.customer, cast.org_id, is_muted=False, is_blocked=None
+    )
+    assert await followup.mail_unseen_replies(services, later) == 0  # muted-time: not mailed
+    await reply(services, cast, cid, "Last call for pickup.")
+    later = utcnow() + timedelta(seconds=WINDOW)
+    assert await followup.mail_unseen_replies(services, later) == 1
+    bodies = await arrived(box, email, subject, 2)
+    assert "Last call for pickup." in bodies[-1]
+    assert "Reminder: pickup closes at six." not in bodies[-1]

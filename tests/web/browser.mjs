@@ -713,6 +713,32 @@ async function outreach() {
   await shot(person, "individual-outreach");
   await shot(alice, "agent-outreach");
 
+  // Muted (docs/protocol.md, "Outreach"): delivered and readable, shown as muted, no
+  // count in the tab's badge; unmuted: counted again. The person leaves the conversation
+  // (the list at a phone's width) so that new messages stay unread.
+  await person.getByRole("button", { name: "Mute", exact: true }).click();
+  await item.getByText("· muted").waitFor();
+  await person.setViewportSize({ width: 400, height: 800 });
+  await person.getByRole("button", { name: "Back to conversations" }).click();
+  const quiet = `While you are muted ${unique()}`;
+  await send(alice, quiet);
+  await item.locator(".badge-quiet").getByText("1").waitFor();
+  await until("the muted preview to arrive", async () => (await item.textContent()).includes(quiet));
+  if ((await person.title()) !== "Raasel") throw new Error(`a muted organization counted in the badge: ${await person.title()}`);
+  check("muted: the message arrived, the conversation shows muted, the tab's badge leaves it out");
+  await item.click();
+  await bubble(person, quiet).waitFor();
+  await person.getByRole("button", { name: "Unmute", exact: true }).click();
+  await until("the muted mark to go", async () => (await item.getByText("· muted").count()) === 0);
+  await person.getByRole("button", { name: "Back to conversations" }).click();
+  const loud = `Unmuted again ${unique()}`;
+  await send(alice, loud);
+  await until("the tab's badge to count the new message", async () => (await person.title()) === "(1) Raasel");
+  check("unmuted: the next message counts in the tab's badge again");
+  await item.click();
+  await bubble(person, loud).waitFor();
+  await person.setViewportSize(DESKTOP);
+
   await person.getByRole("button", { name: "Block", exact: true }).click();
   await person.getByTestId("blocked-notice").waitFor();
   await send(alice, "One more thing");

@@ -1,10 +1,14 @@
 """An individual's say over organizations that write to them first: mute and block.
 
-Muted: the conversations stay, the person's clients do not notify (the flag is stored
-on the server so every device of theirs agrees). Blocked: the organization can start no
-new outreach with them, and its agents can write no more text into the outreach
-conversations it started (internal notes stay possible); support conversations the
-person opened themselves are theirs to continue or close. docs/protocol.md, "Outreach".
+Muted: the outreach conversations stay, delivered and readable, but nothing calls the
+person's attention to them: no follow-up mail (actions/followup.py skips them, and an
+unmute marks what came meanwhile as mailed), and their clients neither sound, nor show a
+notification, nor count them in the app's unread badge (the flag is stored on the server
+and sent to every device, ``contact`` on each conversation and ``contact:updated``).
+Blocked: the organization can start no new outreach with them, and its agents can
+write no more text into the outreach conversations it started (internal notes stay
+possible); support conversations the person opened themselves are theirs to continue
+or close. docs/protocol.md, "Outreach".
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from raasel.domain import ConversationKind, MessageKind, Side
 from raasel.errors import Forbidden, NotFound
 from raasel.lib.clock import utcnow
 from raasel.realtime.rooms import user_room
-from raasel.storage.metadata import contacts, organizations
+from raasel.storage.metadata import contacts, followups, organizations
 from raasel.storage.metadata.contacts import Contact
 from raasel.storage.records import Conversation, Organization
 from raasel.storage.transaction import Tx
@@ -42,6 +46,10 @@ def contact_view(contact: Contact | None) -> dict[str, bool]:
     return {"is_muted": contact.is_muted, "is_blocked": contact.is_blocked}
 
 
+def _is_quiet(contact: Contact | None) -> bool:
+    return contact is not None and (contact.is_muted or contact.is_blocked)
+
+
 def _require_person(actor: Actor) -> None:
     if actor.is_member or actor.is_visitor:
         raise Forbidden("only an individual's own account may do this")
@@ -62,9 +70,15 @@ async def do_set_contact(
         org = await organizations.get_org(batch.conn, org_id)
         if org is None:
             raise NotFound("organization not found")
-        contact = await contacts.lock_contact(
-            batch.conn, actor.user_id, org_id, utcnow(), **changes
-        )
+        was = await contacts.get_contact(batch.conn, actor.user_id, org_id, for_update=True)
+        now = utcnow()
+        contact = await contacts.lock_contact(batch.conn, actor.user_id, org_id, now, **changes)
+        if _is_quiet(was) and not _is_quiet(contact):
+            # Unmuted: what came while muted stays unmailed; what comes next is mailed.
+            for cid, position in await followups.outreach_positions(
+                batch.conn, org_id, actor.user_id
+            ):
+                await followups.set_mailed(batch.conn, cid, position, now)
         view = {"organization": badge_of(org)} | contact_view(contact)
         batch.emit(Event("contact:updated", view, (user_room(actor.user_id),)))
         return view

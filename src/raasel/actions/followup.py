@@ -26,11 +26,11 @@ import structlog
 from raasel.actions.access import access_conversation
 from raasel.actions.context import Actor, Services
 from raasel.actions.mail import mail_committed, may_mail, queue_mail
-from raasel.domain import MessageKind, Side, UserKind
+from raasel.domain import ConversationKind, MessageKind, Side, UserKind
 from raasel.errors import Conflict, Forbidden, InvalidLink
 from raasel.lib import signing
 from raasel.storage.message_store import StoredMessage
-from raasel.storage.metadata import followups, organizations, people
+from raasel.storage.metadata import contacts, followups, organizations, people
 from raasel.storage.records import Organization, User
 from raasel.storage.tenancy import CrossTenant, TenantScope
 from raasel.storage.transaction import Tx
@@ -141,6 +141,10 @@ async def _mail_one(svc: Services, row: followups.Unseen, now: datetime) -> bool
         sides = await batch.sides(row.conversation_id)
         if conversation is None or Side.CUSTOMER not in sides:
             return False
+        if conversation.kind == ConversationKind.OUTREACH:
+            contact = await contacts.get_contact(batch.conn, row.customer_id, row.org_id)
+            if contact is not None and (contact.is_muted or contact.is_blocked):
+                return False  # muted meanwhile: nothing of it is mailed
         if sides[Side.CUSTOMER].read_position >= row.last_public_position:
             return False  # seen meanwhile
         if await followups.mailed_position(batch.conn, row.conversation_id) >= (

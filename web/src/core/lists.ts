@@ -104,6 +104,18 @@ export class ConversationList {
     this.changed();
   }
 
+  /** The person muted or blocked an organization (on this device or another): every
+   * conversation with it shows the new standing. */
+  onContact(p: ServerEvents["contact:updated"]): void {
+    let touched = false;
+    for (const item of this.byId.values()) {
+      if (item.org_id !== p.organization.id) continue;
+      this.byId.set(item.id, { ...item, contact: { is_muted: p.is_muted, is_blocked: p.is_blocked } });
+      touched = true;
+    }
+    if (touched) this.changed();
+  }
+
   /** A group's whole queue: who waits, in which order. */
   onQueue(p: ServerEvents["queue:updated"]): void {
     if (this.scope !== "queue") return;

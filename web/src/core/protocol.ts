@@ -161,6 +161,8 @@ export interface ServerEvents {
   "inbox:counts": { org_id: string; counts: Record<string, number | Record<string, number>> };
   "csat:new": { rating: { conversation_id: string; rating: number; comment: string; assignee_id: string | null } };
   "mention:new": { conversation_id: string; position: number; by: { id: string; name: string }; preview: string };
+  /** An individual muted, blocked or undid either for an organization, on any device. */
+  "contact:updated": { organization: { id: string; name: string }; is_muted: boolean; is_blocked: boolean };
 }
 
 export type ServerEventName = keyof ServerEvents;
@@ -190,6 +192,7 @@ export const SERVER_EVENTS: ServerEventName[] = [
   "inbox:counts",
   "csat:new",
   "mention:new",
+  "contact:updated",
 ];
 
 export interface HistoryPage {

@@ -89,6 +89,7 @@ export class ChatSession {
       t.on("queue:updated", (p: ServerEvents["queue:updated"]) => this.lists.forEach(({ list }) => list.onQueue(p))),
       t.on("queue:position", (p: ServerEvents["queue:position"]) => this.conversations.get(p.conversation_id)?.store.onQueuePosition(p.position)),
       t.on("typing", (p: ServerEvents["typing"]) => this.conversations.get(p.conversation_id)?.store.onTyping(p)),
+      t.on("contact:updated", (p: ServerEvents["contact:updated"]) => this.lists.forEach(({ list }) => list.onContact(p))),
     ];
     for (const name of SERVER_EVENTS) this.offs.push(t.on(name, (payload: unknown) => this.events.fire(name, payload)));
     if (this.transport.isConnected) this.onStatus({ connected: true, isReconnect: false });

@@ -13,6 +13,8 @@ import { Directory } from "./Directory";
 import { NewConversation } from "./NewConversation";
 import { becomeGuestOf, forgetGuestSessions, parkedConversations } from "./guestSessions";
 import { CommunityPanel } from "../community/CommunityPanel";
+import { armSound, chime } from "../lib/notify";
+import { isQuiet, newlyUnread, titleWith, unreadBadge } from "./attention";
 
 const GUEST_KEY = "raasel.guest";
 // Direct chats bring the Signal library: loaded only when opened (their own chunk).
@@ -49,8 +51,18 @@ export function IndividualApp() {
 
   useEffect(() => {
     api.onSessionChange = setSession;
-    document.title = "Raasel";
+    armSound();
   }, [api]);
+  // The unread badge (tab title) and the tone leave out what the person muted.
+  const badge = unreadBadge(items);
+  useEffect(() => {
+    document.title = titleWith(badge);
+  }, [badge]);
+  const seenUnread = useRef(new Map<string, number>());
+  useEffect(() => {
+    const grew = newlyUnread(items, seenUnread.current).filter((id) => id !== openId || document.visibilityState !== "visible");
+    if (grew.length) chime();
+  }, [items, openId]);
 
   const startGuest = () => {
     localStorage.setItem(GUEST_KEY, "1");
@@ -175,7 +187,15 @@ function ConversationItem({ conversation: c, isOpen, onOpen }: { conversation: C
         </span>
         <span className="row">
           <span className="preview">{c.last_message?.preview ?? ""}</span>
-          <Badge count={c.unread} />
+          {isQuiet(c) ? (
+            c.unread ? (
+              <span className="badge badge-quiet" aria-label={`${c.unread} unread, muted`}>
+                {c.unread}
+              </span>
+            ) : null
+          ) : (
+            <Badge count={c.unread} />
+          )}
         </span>
         <span className={`status status-${c.status}`}>{STATUS_LABEL[c.status]}</span>
       </button>

@@ -21,6 +21,11 @@ export function armSound(): void {
   window.addEventListener("keydown", arm, { once: true });
 }
 
+/** The short tone alone (the individual app keeps its own badge: individual/attention.ts). */
+export function chime(): void {
+  beep();
+}
+
 function beep(): void {
   if (!audio || audio.state !== "running") return;
   const oscillator = audio.createOscillator();
