@@ -273,3 +273,48 @@ async def test_malformed_input_is_refused_with_typed_errors(world: World) -> Non
     blank = await send(socket, rid, "   ")
     assert blank["error"]["code"] == "validation_error", blank
     assert (await agent.api.get(f"/api/v1/rooms/{rid}"))["last_position"] == 0
+
+
+async def test_a_lead_sees_every_room_of_the_organization_and_may_join_or_manage_it(
+    world: World,
+) -> None:
+    """``GET /api/v1/rooms?scope=organization``: a lead's overview, also of rooms they are
+    not in (no ``membership`` there, no messages); agents: forbidden; another
+    organization's lead: none of them. The lead joins one (adds themselves) or archives
+    one they are not in."""
+    a, b = await world.tenant(agents=2), await world.tenant(agents=1)
+    ana, ben = a.agents
+    lead = a.supervisor
+    theirs = await ana.api.post(
+        "/api/v1/rooms", {"name": "Billing", "member_ids": [ben.user_id]}, expect=201
+    )
+    other = await ben.api.post("/api/v1/rooms", {"name": "Night shift"}, expect=201)
+    own = await lead.api.post("/api/v1/rooms", {"name": "Leads"}, expect=201)
+    await b.supervisor.api.post("/api/v1/rooms", {"name": "B only"}, expect=201)
+
+    overview = await lead.api.get("/api/v1/rooms?scope=organization")
+    assert [r["name"] for r in overview] == ["Billing", "Night shift", "Leads"]
+    by_id = {r["id"]: r for r in overview}
+    assert "membership" not in by_id[theirs["id"]] and "membership" not in by_id[other["id"]]
+    assert by_id[own["id"]]["membership"]["status"] == "member"
+    assert by_id[theirs["id"]]["member_count"] == 2
+    assert [r["name"] for r in await lead.api.get("/api/v1/rooms")] == ["Leads"]
+    refused = await ana.api.get("/api/v1/rooms?scope=organization", expect=403)
+    assert refused["error"]["code"] == "forbidden"
+    assert [r["name"] for r in await b.supervisor.api.get("/api/v1/rooms?scope=organization")] == [
+        "B only"
+    ]
+    bad = await lead.api.get("/api/v1/rooms?scope=everything", expect=422)
+    assert bad["error"]["code"] == "validation_error"
+
+    lead_socket = await world.socket(lead)
+    await lead.api.post(f"/api/v1/rooms/{theirs['id']}/members", {"user_id": lead.user_id})
+    await lead_socket.wait_for(
+        "room:membership", lambda d: d["room_id"] == theirs["id"] and d["status"] == "member"
+    )
+    joined = {r["id"]: r for r in await lead.api.get("/api/v1/rooms?scope=organization")}
+    assert joined[theirs["id"]]["membership"]["status"] == "member"
+    await lead.api.post(f"/api/v1/rooms/{other['id']}/archive")
+    archived = {r["id"]: r for r in await lead.api.get("/api/v1/rooms?scope=organization")}
+    assert archived[other["id"]]["status"] == "archived"
+    assert "membership" not in archived[other["id"]]

@@ -908,6 +908,28 @@ async function rooms() {
   await bob.locator("li.message", { hasText: reply }).locator('[data-tick="read"]').waitFor();
   check("the reply arrived live; both messages show blue ticks once every member read them");
   await shot(alice, "team-room-console");
+
+  // A supervisor who is not in the room sees it among the organization's other rooms
+  // (names and counts, no messages), looks at its members and joins it.
+  const sara = await newPage("supervisor");
+  await agentLogin(sara, "supervisor@acme.example");
+  await sara.getByRole("button", { name: "Team rooms", exact: true }).click();
+  const others = sara.getByTestId("other-rooms");
+  const listed = others.locator("li.other-room", { hasText: name });
+  await listed.getByText("2 members").waitFor();
+  if (await sara.getByText(hello).count()) throw new Error("a lead outside the room saw its messages");
+  await listed.getByRole("button", { name: "Members" }).click();
+  await listed.getByRole("list", { name: `Members of ${name}` }).getByText("Bob Agent").waitFor();
+  check("a supervisor not in the room sees it among the organization's other rooms, with its members");
+  await shot(sara, "team-room-overview");
+  await listed.getByRole("button", { name: "Join" }).click();
+  await sara.getByRole("heading", { name }).waitFor();
+  await until("the room to leave the other rooms", async () => (await others.locator("li.other-room", { hasText: name }).count()) === 0);
+  const welcome = `Welcome, Sam ${unique()}`;
+  await alice.getByLabel("Message", { exact: true }).fill(welcome);
+  await alice.getByRole("button", { name: "Send" }).click();
+  await sara.locator("li.message", { hasText: welcome }).waitFor();
+  check("the supervisor joined the room from the overview and hears it live now");
 }
 
 // Issue 12, item 5: a guest who writes to a second organization keeps the first

@@ -36,6 +36,7 @@ from raasel.rules.team_rooms import (
     check_active,
     check_may_manage,
     check_name,
+    is_lead,
 )
 from raasel.storage.metadata import people
 from raasel.storage.metadata import team_rooms as store
@@ -100,6 +101,18 @@ async def list_rooms(svc: Services, actor: Actor) -> list[dict[str, Any]]:
     org_id = require_org_member(actor)
     async with svc.db.read(actor.scope) as conn:
         found = await store.rooms_of_member(conn, org_id, actor.user_id)
+    return [room_view(r, _max(svc), member=m) for r, m in found]
+
+
+async def list_org_rooms(svc: Services, actor: Actor) -> list[dict[str, Any]]:
+    """A lead's overview: every room of the organization, also those they are not in
+    (``membership`` only on those they are in), to join or manage; anyone else:
+    ``forbidden``. Names and counts only: the messages stay the members'."""
+    org_id = require_org_member(actor)
+    if not is_lead(actor.role):
+        raise Forbidden("only supervisors, admins and owners see every team room")
+    async with svc.db.read(actor.scope) as conn:
+        found = await store.rooms_of_org(conn, org_id, actor.user_id)
     return [room_view(r, _max(svc), member=m) for r, m in found]
 
 

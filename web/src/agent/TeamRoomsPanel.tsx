@@ -57,13 +57,16 @@ export function TeamRoomsPanel({ api, transport, me, myName, isLead, teammates, 
   const [name, setName] = useState("");
   const [picked, setPicked] = useState<string[]>([]);
 
+  // A lead's overview: the organization's rooms they are not in (to join or manage).
+  const [elsewhere, setElsewhere] = useState<Room[]>([]);
   const reload = useCallback(async () => {
     try {
       setRooms(await api.get<Room[]>("/rooms"));
+      if (isLead) setElsewhere((await api.get<Room[]>("/rooms?scope=organization")).filter((r) => !r.membership));
     } catch (e) {
       setError(e);
     }
-  }, [api, setError]);
+  }, [api, setError, isLead]);
   useEffect(() => {
     void reload();
     if (!transport) return;
@@ -106,6 +109,7 @@ export function TeamRoomsPanel({ api, transport, me, myName, isLead, teammates, 
             </li>
           ))}
         </ul>
+        {isLead && <OtherRooms api={api} me={me} rooms={elsewhere} onError={setError} onChanged={reload} onJoined={(id) => { void reload().then(() => onOpen(id)); }} />}
         <form onSubmit={(e) => { e.preventDefault(); void create(); }} aria-label="New team room">
           <label>
             New room <input value={name} onChange={(e) => setName(e.target.value)} maxLength={80} placeholder="Billing team" />
@@ -129,6 +133,80 @@ export function TeamRoomsPanel({ api, transport, me, myName, isLead, teammates, 
         )}
       </main>
     </div>
+  );
+}
+
+/** The organization's rooms a lead is not in: names and counts, never their messages;
+ * the lead may join one (adding themselves: its members see it), archive one, or look
+ * at and remove its members (docs/protocol.md, "Team rooms"). */
+function OtherRooms({ api, me, rooms, onError, onChanged, onJoined }: { api: Api; me: string; rooms: Room[]; onError: (e: unknown) => void; onChanged: () => Promise<void>; onJoined: (id: string) => void }) {
+  const [shown, setShown] = useState<string | null>(null);
+  const [members, setMembers] = useState<RoomMember[]>([]);
+  const act = async (work: () => Promise<unknown>) => {
+    try {
+      await work();
+      await onChanged();
+    } catch (e) {
+      onError(e);
+    }
+  };
+  const loadMembers = async (id: string) => {
+    try {
+      setMembers(await api.get<RoomMember[]>(`/rooms/${id}/members`));
+      setShown(id);
+    } catch (e) {
+      onError(e);
+    }
+  };
+  return (
+    <section aria-label="Other rooms of the organization" data-testid="other-rooms">
+      <h3 className="small">
+        Other rooms of the organization{" "}
+        <button type="button" className="link small" onClick={() => void onChanged()}>
+          Refresh
+        </button>
+      </h3>
+      <ul className="conversation-list">
+        {rooms.length === 0 && <li className="empty small">None: you are in every room.</li>}
+        {rooms.map((r) => (
+          <li key={r.id} className="other-room" data-room-id={r.id}>
+            <span className="row">
+              <strong className="title">{r.name}</strong>
+              <span className="muted small">
+                {r.member_count} members{r.status === "archived" ? " · archived" : ""}
+              </span>
+            </span>
+            <span className="row">
+              {r.status !== "archived" && (
+                <button type="button" className="secondary small-button" onClick={() => void act(() => api.post(`/rooms/${r.id}/members`, { user_id: me })).then(() => onJoined(r.id))}>
+                  Join
+                </button>
+              )}{" "}
+              <button type="button" className="secondary small-button" aria-expanded={shown === r.id} onClick={() => (shown === r.id ? setShown(null) : void loadMembers(r.id))}>
+                Members
+              </button>{" "}
+              {r.status !== "archived" && (
+                <button type="button" className="secondary small-button" onClick={() => void act(() => api.post(`/rooms/${r.id}/archive`))}>
+                  Archive
+                </button>
+              )}
+            </span>
+            {shown === r.id && (
+              <ul className="small" aria-label={`Members of ${r.name}`}>
+                {members.map((m) => (
+                  <li key={m.user_id}>
+                    {m.display_name}{" "}
+                    <button type="button" className="link small" onClick={() => void act(() => api.request("DELETE", `/rooms/${r.id}/members/${m.user_id}`)).then(() => loadMembers(r.id))}>
+                      Remove
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

@@ -5,7 +5,7 @@ member's console sockets are moved into or out of the room before the answer."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, UploadFile
 from fastapi.responses import FileResponse
@@ -35,8 +35,13 @@ async def create(
 
 
 @router.get("")
-async def list_rooms(actor: ActorDep, svc: ServicesDep) -> list[dict[str, Any]]:
-    """The rooms the caller is in."""
+async def list_rooms(
+    actor: ActorDep, svc: ServicesDep, scope: Literal["mine", "organization"] = "mine"
+) -> list[dict[str, Any]]:
+    """The rooms the caller is in; ``scope=organization``: a lead's overview of every
+    room of the organization (those they are not in without ``membership``)."""
+    if scope == "organization":
+        return await team_rooms.list_org_rooms(svc, actor)
     return await team_rooms.list_rooms(svc, actor)
 
 

@@ -54,6 +54,25 @@ async def rooms_of_member(
     return [(TeamRoom.from_row(r), _member_of(r)) for r in rows]
 
 
+async def rooms_of_org(
+    conn: AsyncConnection, org_id: str, user_id: str
+) -> list[tuple[TeamRoom, TeamRoomMember | None]]:
+    """Every room of ``org_id`` (a lead's overview), each with ``user_id``'s standing in
+    it when they are a member, in one statement."""
+    mine = tm.c.user_id == user_id
+    query = (
+        select(tr, tm)
+        .outerjoin(tm, (tm.c.room_id == tr.c.id) & mine & (tm.c.status == MEMBER))
+        .where(tr.c.org_id == org_id)
+        .order_by(tr.c.created_at, tr.c.id)
+    )
+    rows = (await conn.execute(query)).all()
+    return [
+        (TeamRoom.from_row(r), _member_of(r) if r._mapping[tm.c.user_id] is not None else None)
+        for r in rows
+    ]
+
+
 def _member_of(row: Any) -> TeamRoomMember:
     m = row._mapping
     return TeamRoomMember(*[m[tm.c[name]] for name in TeamRoomMember.__dataclass_fields__])
