@@ -404,6 +404,10 @@ async def test_rest_routes_refuse_another_tenants_ids(world: World) -> None:
         for scope in ("all", "queue", "mine"):
             listed = await person.api.get(f"/api/v1/conversations?scope={scope}")
             assert_no_leak(json.dumps(listed), scene, set(), (scope, "list"))
+    # B's leads' overview of every team room of their organization: none of A's.
+    for person in (b.owner, b.supervisor):
+        rooms = await person.api.get("/api/v1/rooms?scope=organization")
+        assert_no_leak(json.dumps(rooms), scene, set(), ("rooms", "organization"))
 
 
 def socket_probes(scene: Scene) -> list[tuple[str, dict[str, Any]]]:
