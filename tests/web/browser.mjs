@@ -907,6 +907,9 @@ async function rooms() {
   await mine.locator('[data-tick="read"]').waitFor();
   await bob.locator("li.message", { hasText: reply }).locator('[data-tick="read"]').waitFor();
   check("the reply arrived live; both messages show blue ticks once every member read them");
+  await bob.getByLabel("Attach a file").setInputFiles({ name: "invoice-42.png", mimeType: "image/png", buffer: Buffer.from(PNG, "base64") });
+  await alice.locator('li.message img[alt="invoice-42.png"]').waitFor();
+  check("a file sent into the room reached the other member (fetched as a member)");
   await shot(alice, "team-room-console");
 
   // A supervisor who is not in the room sees it among the organization's other rooms

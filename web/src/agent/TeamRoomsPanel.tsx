@@ -2,6 +2,7 @@
 // organization's members. List, create, open, write; typing, @mentions and the group's
 // ticks (two ticks once every member's console has it, blue once every member read it).
 import { useCallback, useEffect, useRef, useState } from "react";
+import { Attachment } from "../components/MessageList";
 import type { Api } from "../lib/api";
 import type { Member as OrgMember } from "../lib/types";
 import type { Transport } from "../core/transport";
@@ -29,6 +30,7 @@ interface RoomMessage {
   sender_id: string;
   sender_name: string;
   text: string;
+  attachment_id?: string | null;
 }
 interface RoomMember {
   user_id: string;
@@ -302,6 +304,19 @@ function RoomView({ api, transport, room, me, myName, isLead, teammates, onError
       onError(e);
     }
   };
+  // A file: uploaded into the room, then sent with its name as the text (as in support);
+  // only the room's members may fetch it (docs/protocol.md, "Team rooms").
+  const sendFile = async (file: File) => {
+    if (!transport) return;
+    try {
+      const uploaded = await api.upload<{ id: string }>(`/rooms/${room.id}/attachments`, file);
+      const ack = await transport.request<{ message: RoomMessage }>("room:send", { room_id: room.id, client_id: clientId(), text: file.name, attachment_id: uploaded.id });
+      add([ack.message]);
+    } catch (e) {
+      onError(e);
+    }
+  };
+  const loadFile = useCallback((id: string) => api.blob(`/rooms/${room.id}/attachments/${id}`), [api, room.id]);
   const act = async (run: () => Promise<unknown>, after: () => void = onChanged) => {
     try {
       await run();
@@ -339,6 +354,7 @@ function RoomView({ api, transport, room, me, myName, isLead, teammates, onError
         {messages.map((m) => (
           <li key={m.position} className={`message ${m.sender_id === me ? "mine" : ""} ${m.sender_id !== me && mentionsMe(m.text, myName) ? "mentioned" : ""}`} data-position={m.position}>
             <strong className="small">{m.sender_name}</strong> <span>{m.text}</span> {tick(m)}
+            {m.attachment_id && <Attachment id={m.attachment_id} name={m.text} load={loadFile} onSized={() => undefined} />}
           </li>
         ))}
       </ol>
@@ -350,6 +366,13 @@ function RoomView({ api, transport, room, me, myName, isLead, teammates, onError
       ) : (
         <form className="composer" onSubmit={(e) => { e.preventDefault(); void send(); }}>
           <textarea value={text} onChange={(e) => typing(e.target.value)} maxLength={4000} aria-label="Message" placeholder="Write to the room; @Name mentions a member" onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); void send(); } }} />
+          <label className="attach" title="Attach a file (image, PDF or text)">
+            <span className="visually-hidden">Attach a file</span>
+            <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+              <path d="M16.5 6.5l-7.8 7.8a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8.2 8.2a6 6 0 0 0 8.5 8.5l6.3-6.3" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+            </svg>
+            <input type="file" className="visually-hidden" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain" onChange={(e) => { const file = e.target.files?.[0]; e.target.value = ""; if (file) void sendFile(file); }} />
+          </label>
           <button type="submit" disabled={!text.trim()}>Send</button>
         </form>
       )}

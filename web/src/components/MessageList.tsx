@@ -137,7 +137,7 @@ export function MessageList({ messages, mySide, myUserId, receipts, hasMore, loa
 }
 
 /** Attachments need the bearer token: fetch the bytes, then show an image or a link. */
-function Attachment({ id, name, load, onSized }: { id: string; name: string | null; load: (id: string) => Promise<Blob>; onSized: () => void }) {
+export function Attachment({ id, name, load, onSized }: { id: string; name: string | null; load: (id: string) => Promise<Blob>; onSized: () => void }) {
   const [file, setFile] = useState<{ url: string; isImage: boolean } | null>(null);
   const [failed, setFailed] = useState(false);
   useLayoutEffect(onSized, [file, failed, onSized]);
