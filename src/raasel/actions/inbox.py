@@ -27,11 +27,12 @@ from typing import Any
 
 from raasel.actions.access import require_member
 from raasel.actions.assignment import presence_key
+from raasel.actions.b2b_views import b2b_view
 from raasel.actions.context import Actor, Services
 from raasel.actions.views import conversation_view
-from raasel.domain import ConversationStatus, Role, Side
+from raasel.domain import ConversationKind, ConversationStatus, Role, Side
 from raasel.errors import Forbidden, ValidationFailed
-from raasel.storage.metadata import conversations, inbox, people
+from raasel.storage.metadata import conversations, inbox, organizations, people
 from raasel.storage.metadata.inbox import OpenCount, ViewFilter
 from raasel.storage.records import Conversation, ConversationSide
 from raasel.storage.transaction import Tx
@@ -166,12 +167,11 @@ async def list_view(svc: Services, actor: Actor, q: ViewQuery) -> dict[str, Any]
         if q.view in WAITING_VIEWS:
             after = _waiting_key(q.cursor) if q.cursor else None
             ranked = await inbox.waiting_page(conn, f, Side.ORG, after=after, limit=q.limit + 1)
-            rows = [row for row, _ in ranked]
+            rows = [row for row, _, _ in ranked]
             next_cursor = None
             if len(ranked) > q.limit:
-                (last, _side), rank = ranked[q.limit - 1]
-                queued = last.queued_at or last.created_at
-                next_cursor = _encode(["w", rank, queued.isoformat(), last.id])
+                (last, _side), rank, since = ranked[q.limit - 1]
+                next_cursor = _encode(["w", rank, since.isoformat(), last.id])
         else:
             after_r = _recent_key(q.cursor) if q.cursor else None
             rows = await inbox.recent_page(conn, f, Side.ORG, after=after_r, limit=q.limit + 1)
@@ -187,12 +187,31 @@ async def list_view(svc: Services, actor: Actor, q: ViewQuery) -> dict[str, Any]
 async def views_of(
     conn: Tx, rows: Iterable[tuple[Conversation, ConversationSide]]
 ) -> list[dict[str, Any]]:
+    """Each row as its side sees it: b2b conversations as the organization's side of
+    them (``org`` or ``peer``: ``s.side``), with the other organization's name (one more
+    statement, only when the page has b2b conversations)."""
     rows = list(rows)
-    ids = {i for c, _ in rows for i in (c.customer_id, c.assignee_id) if i}
+    ids = {i for c, _ in rows for i in (c.customer_id, c.assignee_id, c.peer_assignee_id) if i}
     names = await people.get_users(conn, sorted(ids)) if ids else {}
-    return [
-        conversation_view(c, viewer_side=Side.ORG, people=names, unread=s.unread) for c, s in rows
-    ]
+    org_ids = sorted(
+        {
+            o
+            for c, _ in rows
+            if c.kind == ConversationKind.B2B
+            for o in (c.org_id, c.peer_org_id)
+            if o
+        }
+    )
+    orgs = {o.id: o for o in await organizations.get_orgs(conn, org_ids)} if org_ids else {}
+    views = []
+    for c, s in rows:
+        if c.kind == ConversationKind.B2B:
+            view = b2b_view(c, viewer_side=s.side, people_by_id=names, sides={s.side: s}, orgs=orgs)
+            view["unread"] = s.unread
+        else:
+            view = conversation_view(c, viewer_side=Side.ORG, people=names, unread=s.unread)
+        views.append(view)
+    return views
 
 
 # ----- counts ------------------------------------------------------------------------

@@ -79,6 +79,10 @@ class LiveCounts:
                 continue
             conversation = event.payload.get("conversation") or {}
             org_id = conversation.get("org_id")
+            b2b = conversation.get("b2b")
+            if isinstance(b2b, dict) and b2b.get("side") == "peer":
+                # The peer's copy of a b2b conversation: the peer's counts changed.
+                org_id = (b2b.get("peer") or {}).get("id")
             if not isinstance(org_id, str) or "priority" not in conversation:
                 continue  # the customer's copy: the organization's copy names the rooms
             if org_id not in self._pending:

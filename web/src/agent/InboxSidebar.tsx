@@ -152,6 +152,15 @@ export function InboxSidebar({ api, chat, me, isLead, groups, members, labels, v
                 </select>
               </label>
               <label>
+                Kind
+                <select value={filters.kind ?? ""} onChange={(e) => setFilter("kind", e.target.value)}>
+                  <option value="">Any</option>
+                  <option value="support">Support</option>
+                  <option value="outreach">Outreach</option>
+                  <option value="b2b">With organizations</option>
+                </select>
+              </label>
+              <label>
                 Channel
                 <select value={filters.channel ?? ""} onChange={(e) => setFilter("channel", e.target.value)}>
                   <option value="">Any</option>
@@ -213,7 +222,8 @@ export function InboxSidebar({ api, chat, me, isLead, groups, members, labels, v
 
 function Item({ c, view, isOpen, groupName, isSelectable, isSelected, onSelect, onOpen, onClaim }: { c: InboxConversation; view: ViewName; isOpen: boolean; groupName?: string; isSelectable: boolean; isSelected: boolean; onSelect: (on: boolean) => void; onOpen: () => void; onClaim: () => void }) {
   const waiting = c.status === "queued";
-  const name = c.customer.name ?? "Customer";
+  // A b2b conversation is named by the other organization (docs/protocol.md).
+  const name = c.b2b?.other_org?.name ?? c.customer?.name ?? "Customer";
   return (
     <li className={`${waiting ? "queue-item" : "list-item"} ${c.is_escalated ? "escalated" : ""}`} data-conversation-id={c.id}>
       {isSelectable && <input type="checkbox" aria-label={`Select conversation with ${name}`} checked={isSelected} onChange={(e) => onSelect(e.target.checked)} />}
@@ -241,7 +251,8 @@ function Item({ c, view, isOpen, groupName, isSelectable, isSelected, onSelect, 
           </span>
         ) : null}
       </button>
-      {waiting && (
+      {/* The peer's side of a b2b conversation is taken by replying (no claim). */}
+      {waiting && c.b2b?.side !== "peer" && (
         <button type="button" className="primary small-button" onClick={onClaim} aria-label={`Claim conversation with ${name}`}>
           Claim
         </button>

@@ -35,6 +35,8 @@ export interface Filters {
   label?: string;
   priority?: string;
   channel?: string;
+  /** ``support`` | ``outreach`` | ``b2b`` (with other organizations, either side). */
+  kind?: string;
   status?: string;
   since?: string;
   until?: string;

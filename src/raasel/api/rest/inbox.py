@@ -63,7 +63,7 @@ async def list_view(
     since: Annotated[AwareDatetime | None, Query()] = None,
     until: Annotated[AwareDatetime | None, Query()] = None,
     category: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
-    kind: Annotated[str | None, Query(pattern=r"^(support|outreach)$")] = None,
+    kind: Annotated[str | None, Query(pattern=r"^(support|outreach|b2b)$")] = None,
 ) -> dict[str, Any]:
     """A page of a view (cursor-paginated); filters narrow it."""
     query = inbox.ViewQuery(

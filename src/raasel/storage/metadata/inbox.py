@@ -5,6 +5,12 @@ priority (``ix_conversations_waiting``), each branch stopping at the page's size
 by one outer ORDER BY: one statement, and its cost does not grow with the number of
 conversations (the filters that no index holds, labels and channel, only make a branch
 read further). The organization is in every branch's WHERE clause.
+
+The ``b2b`` conversations another organization opened with this one are rows of the
+opener's partition: they join a page as branches of their own, over the peer's side
+(``peer_org_id``, ``peer_status``, ``peer_group_id``, ``peer_assignee_id``, the ``peer``
+receipts row; ``ix_conversations_peer``), so the peer's views list them as its own
+(docs/protocol.md, "Organization to organization").
 """
 
 from __future__ import annotations
@@ -73,6 +79,41 @@ class ViewFilter:
     kind: str | None = None  # support | outreach ...
 
 
+def _peer_where(f: ViewFilter) -> list[ColumnElement[bool]] | None:
+    """The filter over the peer's side of b2b conversations other organizations opened;
+    None when the view has none of them (escalation, labels and customers are the
+    opener's)."""
+    if f.is_escalated or f.label is not None or f.channel is not None:
+        return None
+    if f.kind not in (None, "b2b"):
+        return None
+    clauses: list[ColumnElement[bool]] = [c.c.peer_org_id == f.org_id, c.c.kind == "b2b"]
+    if f.visible_groups is not None:  # actions.access.can_peer_see
+        seen: list[ColumnElement[bool]] = [
+            c.c.peer_group_id.in_(f.visible_groups),
+            c.c.peer_group_id.is_(None),
+        ]
+        if f.visible_assignee is not None:
+            seen.append(c.c.peer_assignee_id == f.visible_assignee)
+        clauses.append(or_(*seen))
+    if f.assignee_id is not None:
+        clauses.append(c.c.peer_assignee_id == f.assignee_id)
+    if f.is_unassigned:
+        clauses.append(c.c.peer_assignee_id.is_(None))
+    if f.group_ids is not None:
+        chosen = c.c.peer_group_id.in_(f.group_ids)
+        clauses.append(or_(chosen, c.c.peer_group_id.is_(None)) if f.with_ungrouped else chosen)
+    if f.priorities is not None:
+        clauses.append(c.c.priority.in_(f.priorities))
+    if f.category is not None:
+        clauses.append(c.c.category == f.category)
+    if f.since is not None:
+        clauses.append(c.c.created_at >= f.since)
+    if f.until is not None:
+        clauses.append(c.c.created_at < f.until)
+    return clauses
+
+
 def _where(f: ViewFilter) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = [c.c.org_id == f.org_id]
     if f.visible_groups is not None:
@@ -120,23 +161,38 @@ def _columns() -> list[Any]:
 
 
 def _branch(
-    f: ViewFilter,
+    where: list[ColumnElement[bool]],
     side: str,
     extra: list[ColumnElement[bool]],
     order: list[Any],
     limit: int,
     rank: int | None = None,
+    waiting_since: Any = None,
 ) -> Select[Any]:
     columns = _columns()
     if rank is not None:
         columns.append(literal(rank).label("rank"))
+    if waiting_since is not None:
+        columns.append(waiting_since.label("waiting_since"))
     return (
         select(*columns)
         .join(s, and_(s.c.conversation_id == c.c.id, s.c.side == side))
-        .where(*_where(f), *extra)
+        .where(*where, *extra)
         .order_by(*order)
         .limit(limit)
     )
+
+
+def _audiences(f: ViewFilter, side: str) -> list[tuple[list[ColumnElement[bool]], str, Any, Any]]:
+    """(where, side row, status column, waiting since) of the organization's own rows
+    and, for its consoles, of the b2b conversations it is the peer of."""
+    own = (_where(f), side, c.c.status, c.c.queued_at)
+    peer = _peer_where(f) if side == "org" else None
+    if peer is None:
+        return [own]
+    # The peer's side waits from its acceptance (requests: from the opening).
+    since = func.coalesce(c.c.peer_accepted_at, c.c.created_at)
+    return [own, (peer, "peer", c.c.peer_status, since)]
 
 
 def _rows(rows: Sequence[Any]) -> list[tuple[Conversation, ConversationSide]]:
@@ -161,7 +217,9 @@ async def recent_page(
     keyset = [tuple_(c.c.updated_at, c.c.id) < tuple_(*after)] if after else []
     order = [c.c.updated_at.desc(), c.c.id.desc()]
     branches = [
-        _branch(f, side, [c.c.status == status, *keyset], order, limit) for status in f.statuses
+        _branch(where, row_side, [status_of == status, *keyset], order, limit)
+        for where, row_side, status_of, _since in _audiences(f, side)
+        for status in f.statuses
     ]
     if len(branches) == 1:
         return _rows((await conn.execute(branches[0])).all())
@@ -177,37 +235,45 @@ async def waiting_page(
     *,
     after: tuple[int, datetime, str] | None,
     limit: int,
-) -> list[tuple[tuple[Conversation, ConversationSide], int]]:
-    """Most urgent first, then longest waiting (``queued_at``, id), from after ``after``
-    (rank of the priority, queued_at, id); each row with its priority's rank."""
+) -> list[tuple[tuple[Conversation, ConversationSide], int, datetime]]:
+    """Most urgent first, then longest waiting (``queued_at``, id; the peer's side of a
+    b2b conversation: since its acceptance), from after ``after`` (rank of the priority,
+    waiting since, id); each row with its priority's rank and its waiting since."""
     priorities = f.priorities or PRIORITY_ORDER
     branches = []
-    for status in f.statuses:
-        for rank, priority in enumerate(PRIORITY_ORDER):
-            if priority not in priorities or (after is not None and rank < after[0]):
-                continue
-            keyset: list[ColumnElement[bool]] = []
-            if after is not None and rank == after[0]:
-                keyset = [tuple_(c.c.queued_at, c.c.id) > tuple_(after[1], after[2])]
-            branches.append(
-                _branch(
-                    f,
-                    side,
-                    [c.c.status == status, c.c.priority == priority, *keyset],
-                    [c.c.queued_at, c.c.id],
-                    limit,
-                    rank,
+    for where, row_side, status_of, since in _audiences(f, side):
+        for status in f.statuses:
+            for rank, priority in enumerate(PRIORITY_ORDER):
+                if priority not in priorities or (after is not None and rank < after[0]):
+                    continue
+                keyset: list[ColumnElement[bool]] = []
+                if after is not None and rank == after[0]:
+                    keyset = [tuple_(since, c.c.id) > tuple_(after[1], after[2])]
+                branches.append(
+                    _branch(
+                        where,
+                        row_side,
+                        [status_of == status, c.c.priority == priority, *keyset],
+                        [since, c.c.id],
+                        limit,
+                        rank,
+                        since,
+                    )
                 )
-            )
     if not branches:
         return []
     if len(branches) == 1:
         rows = (await conn.execute(branches[0])).all()
     else:
         merged = union_all(*(select(b.subquery()) for b in branches)).subquery()
-        query = select(merged).order_by(merged.c.rank, merged.c.queued_at, merged.c.id).limit(limit)
+        query = (
+            select(merged).order_by(merged.c.rank, merged.c.waiting_since, merged.c.id).limit(limit)
+        )
         rows = (await conn.execute(query)).all()
-    return list(zip(_rows(rows), (int(r._mapping["rank"]) for r in rows), strict=True))
+    return [
+        (row, int(r._mapping["rank"]), r._mapping["waiting_since"] or row[0].created_at)
+        for row, r in zip(_rows(rows), rows, strict=True)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,11 +289,25 @@ async def open_counts(conn: AsyncConnection, org_id: str) -> list[OpenCount]:
     """The organization's open conversations counted by group, assignee, status and flag:
     every view's count follows from these rows (actions/inbox.py). One statement over the
     open conversations only (``ix_conversations_org_status``), not the history."""
-    query = (
+    own = (
         select(c.c.group_id, c.c.assignee_id, c.c.status, c.c.is_escalated, func.count())
         .where(c.c.org_id == org_id, c.c.status.in_(("queued", "active")))
         .group_by(c.c.group_id, c.c.assignee_id, c.c.status, c.c.is_escalated)
     )
+    # The peer's side of b2b conversations other organizations opened with this one
+    # (``ix_conversations_peer``): never escalated here.
+    peer = (
+        select(
+            c.c.peer_group_id, c.c.peer_assignee_id, c.c.peer_status, literal(False), func.count()
+        )
+        .where(
+            c.c.peer_org_id == org_id,
+            c.c.kind == "b2b",
+            c.c.peer_status.in_(("queued", "active")),
+        )
+        .group_by(c.c.peer_group_id, c.c.peer_assignee_id, c.c.peer_status)
+    )
+    query = union_all(own, peer)
     return [
         OpenCount(r[0], r[1], r[2], bool(r[3]), int(r[4]))
         for r in (await conn.execute(query)).all()

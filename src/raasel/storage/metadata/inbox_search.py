@@ -52,6 +52,10 @@ class ConversationHit:
 
 
 _UNGROUPED = "(c.group_id IS NULL AND c.kind = 'support')"  # "Unassigned": every agent's
+# A b2b conversation's notes are each side's own, and the index does not say whose a
+# note is: they are left out of search (its texts are found), never shown to the other
+# organization (docs/protocol.md, "Organization to organization").
+_NOT_B2B_NOTE = " AND NOT (c.kind = 'b2b' AND {m}.kind = 'note')"
 
 
 def _visibility(groups: list[str] | None, assignee: str | None) -> tuple[str, dict[str, Any]]:
@@ -148,7 +152,8 @@ async def search_messages(
             " AND m.rowid >= COALESCE((SELECT w.rowid FROM message_search w"
             "   WHERE message_search MATCH :q AND w.org_id = :org"
             "   ORDER BY w.rowid DESC LIMIT 1 OFFSET :window - 1), 0)"
-            f"{seen} ORDER BY score, m.rowid DESC LIMIT :limit OFFSET :offset)"
+            f"{seen}{_NOT_B2B_NOTE.format(m='m')}"
+            " ORDER BY score, m.rowid DESC LIMIT :limit OFFSET :offset)"
             # Snippets for the page's rows only.
             " SELECT page.conversation_id, page.position, page.kind, page.score,"
             f" snippet(message_search, 0, '{MARK_START}', '{MARK_END}', '…', 16) AS snippet"
@@ -172,7 +177,8 @@ async def search_messages(
             "  FROM raasel_message_matches(to_tsquery('simple', :q), :window) m"
             "  WHERE m.org_id = :org) w"
             " JOIN conversations c ON c.id = w.conversation_id WHERE c.org_id = :org"
-            f"{seen} ORDER BY score, w.id DESC LIMIT :limit OFFSET :offset) p"
+            f"{seen}{_NOT_B2B_NOTE.format(m='w')} ORDER BY score, w.id DESC"
+            " LIMIT :limit OFFSET :offset) p"
             " ORDER BY p.score, p.id DESC"
         )
         params["q"] = _tsquery(terms)
