@@ -31,9 +31,15 @@ async def test_the_peer_lists_b2b_conversations_in_its_views(world: World) -> No
     )
     s_a = await online(world, agent_a)
     s_b = await online(world, agent_b)
+    s_b_lead = await world.socket(b.supervisor)
     support = b.groups["support"]["id"]
     routed = (await open_b2b(agent_a, b, group_id=support, subject="Routed"))["conversation"]
     rid = routed["id"]
+    # B's live counts follow the peer's side (A's changes to A's conversation).
+    live = await s_b_lead.wait_for(
+        "inbox:counts", lambda d: d["org_id"] == b.org_id and d["counts"].get("open") == 1
+    )
+    assert live["counts"]["agents"] == {agent_b.user_id: 1}
     # Nobody of B is online now: the next one waits in B's support group.
     ack = await s_b.emit("presence:set", {"availability": "away"})
     assert ack["ok"], ack
