@@ -39,6 +39,10 @@ async def services(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     )
     svc = build_services(settings)
     yield svc
+    # The mail worker a committed mail started (a resolve's transcript) may be in a
+    # read: stopped first, or its connection outlives the pool (a ResourceWarning that
+    # fails whichever test the garbage collector runs in next).
+    await svc.mailer.close()
     await svc.db.close()
 
 
