@@ -112,6 +112,19 @@ async function b2b() {
   if (await bubble(alice, bankNote).count()) throw new Error("Northwind's internal note reached Acme");
   check("each side's internal note stayed on its side; the later reply arrived live");
 
+  // Northwind's team inbox lists it too, from Northwind's side ("Mine": its owner took
+  // it by answering), narrowed by the kind filter; opening it goes to the Organizations tab.
+  await bank.getByRole("button", { name: "Inbox", exact: true }).click();
+  await bank.locator('nav.views button[data-view="mine"]').click();
+  await bank.getByRole("button", { name: /^Filters/ }).click();
+  await bank.getByLabel("Kind").selectOption("b2b");
+  const listed = bank.locator(".inbox-sidebar .conversation-item", { hasText: "Acme" });
+  await listed.first().waitFor();
+  await listed.first().click();
+  await bank.getByTestId("b2b-other").getByText("Acme", { exact: true }).waitFor();
+  await bubble(bank, reply).waitFor();
+  check("Northwind's inbox lists it (kind: with organizations) and opens it in the Organizations tab");
+
   await shot(alice, "b2b-acme-console");
   await shot(bank, "b2b-northwind-console");
 }

@@ -27,11 +27,13 @@ interface Props {
   api: Api;
   chat: ChatSession | null;
   me: string;
+  /** The open conversation (the console keeps it: the inbox opens b2b ones here). */
+  openId: string | null;
+  onOpen: (id: string | null) => void;
 }
 
-export function B2BPanel({ api, chat, me }: Props) {
+export function B2BPanel({ api, chat, me, openId, onOpen: setOpenId }: Props) {
   const [items, setItems] = useState<Conversation[]>([]);
-  const [openId, setOpenId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   // A reload's answer may be older than an unread:update heard while it was on its way.
   const live = useRef(new LiveUnread());

@@ -58,6 +58,7 @@ function Console({ api, session }: { api: Api; session: Session }) {
   const [help, setHelp] = useState(false);
   const [mention, setMention] = useState<{ conversation_id?: string; room_id?: string; by: { name: string }; preview: string } | null>(null);
   const [openRoomId, setOpenRoomId] = useState<string | null>(null);
+  const [openB2BId, setOpenB2BId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [, tick] = useState(0);
   const { session: chat, connected, transport } = useSession(api, me, "org");
@@ -325,7 +326,7 @@ function Console({ api, session }: { api: Api; session: Session }) {
       ) : tab === "rooms" ? (
         <TeamRoomsPanel api={api} transport={transport} me={me} myName={session.user.display_name} isLead={isLead} teammates={members} openRoomId={openRoomId} onOpen={setOpenRoomId} />
       ) : tab === "b2b" ? (
-        <B2BPanel api={api} chat={chat} me={me} />
+        <B2BPanel api={api} chat={chat} me={me} openId={openB2BId} onOpen={setOpenB2BId} />
       ) : tab === "community" ? (
         <CommunityPanel api={api} transport={transport} me={me} isModerator isLead={isLead} />
       ) : tab === "library" ? (
@@ -346,6 +347,10 @@ function Console({ api, session }: { api: Api; session: Session }) {
             onView={setView}
             openId={openId}
             onOpen={setOpenId}
+            onOpenB2B={(id) => {
+              setOpenB2BId(id);
+              setTab("b2b");
+            }}
             onClaim={(id) => void claim(id)}
             searchBox={searchBox}
             onItems={rememberIds}

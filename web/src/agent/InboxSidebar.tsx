@@ -21,6 +21,8 @@ interface Props {
   onView: (view: ViewName) => void;
   openId: string | null;
   onOpen: (id: string) => void;
+  /** A conversation with another organization opens in the Organizations tab. */
+  onOpenB2B?: (id: string) => void;
   onClaim: (id: string) => void;
   searchBox: React.RefObject<HTMLInputElement | null>;
   onItems?: (ids: string[]) => void;
@@ -41,7 +43,7 @@ const VIEW_EMPTY: Record<ViewName, string> = {
   resolved: "No resolved conversation yet.",
 };
 
-export function InboxSidebar({ api, chat, me, isLead, groups, members, labels, view, onView, openId, onOpen, onClaim, searchBox, onItems }: Props) {
+export function InboxSidebar({ api, chat, me, isLead, groups, members, labels, view, onView, openId, onOpen, onOpenB2B, onClaim, searchBox, onItems }: Props) {
   const [filters, setFilters] = useState<Filters>({});
   const [showFilters, setShowFilters] = useState(false);
   const list = useInboxView(api, chat, view, filters);
@@ -204,7 +206,7 @@ export function InboxSidebar({ api, chat, me, isLead, groups, members, labels, v
                 isSelectable={isLead}
                 isSelected={selected.has(c.id)}
                 onSelect={(on) => setSelected((s) => { const next = new Set(s); if (on) next.add(c.id); else next.delete(c.id); return next; })}
-                onOpen={() => onOpen(c.id)}
+                onOpen={() => (c.kind === "b2b" && onOpenB2B ? onOpenB2B(c.id) : onOpen(c.id))}
                 onClaim={() => onClaim(c.id)}
               />
             ))}
