@@ -408,6 +408,15 @@ async def test_rest_routes_refuse_another_tenants_ids(world: World) -> None:
     for person in (b.owner, b.supervisor):
         rooms = await person.api.get("/api/v1/rooms?scope=organization")
         assert_no_leak(json.dumps(rooms), scene, set(), ("rooms", "organization"))
+    # B's inbox views, with the peer's b2b branches (kind=b2b too): none of A's.
+    for person, queries in (
+        (b.owner, ("view=all", "view=all&kind=b2b", "view=resolved&kind=b2b")),
+        (b.supervisor, ("view=queue", "view=unassigned&kind=b2b")),
+        (b.agents[0], ("view=mine&kind=b2b", "view=queue&kind=b2b")),
+    ):
+        for query in queries:
+            page = await person.api.get(f"/api/v1/inbox/conversations?{query}")
+            assert_no_leak(json.dumps(page), scene, set(), ("inbox", query))
 
 
 def socket_probes(scene: Scene) -> list[tuple[str, dict[str, Any]]]:
