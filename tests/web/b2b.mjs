@@ -125,6 +125,21 @@ async function b2b() {
   await bubble(bank, reply).waitFor();
   check("Northwind's inbox lists it (kind: with organizations) and opens it in the Organizations tab");
 
+  // Files both ways: Northwind attaches an image, Acme sees it (and the reverse).
+  const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+  const attach = async (page, name) => {
+    const pane = page.getByTestId("b2b-conversation");
+    await pane.getByRole("radio", { name: /Reply to/ }).check();
+    await pane.getByLabel("Attach a file").setInputFiles({ name, mimeType: "image/png", buffer: Buffer.from(PNG, "base64") });
+  };
+  const fromBank = `statement-${unique()}.png`;
+  await attach(bank, fromBank);
+  await alice.locator(`.bubble img[alt="${fromBank}"]`).waitFor();
+  const fromAcme = `contract-${unique()}.png`;
+  await attach(alice, fromAcme);
+  await bank.locator(`.bubble img[alt="${fromAcme}"]`).waitFor();
+  check("each organization sent an image the other one sees");
+
   await shot(alice, "b2b-acme-console");
   await shot(bank, "b2b-northwind-console");
 }

@@ -253,6 +253,8 @@ function B2BConversation({ api, chat, id, me, onBack }: { api: Api; chat: ChatSe
   const other = c?.b2b?.other_org?.name ?? "the other organization";
   // The session writes as "org"; in this conversation this organization may be "peer".
   const messages: ShownMessage[] = state.messages.map((m) => (m.pending ? { ...m, sender_side: side } : m));
+  // Files go both ways; a note's file stays on its side (docs/protocol.md).
+  const loadAttachment = useCallback((fileId: string) => api.blob(`/attachments/${fileId}`), [api]);
 
   const act = async (path: string) => {
     setActionError(null);
@@ -320,6 +322,7 @@ function B2BConversation({ api, chat, id, me, onBack }: { api: Api; chat: ChatSe
         loadingOlder={state.loadingOlder}
         onLoadOlder={() => void state.loadOlder()}
         senderName={senderName}
+        loadAttachment={loadAttachment}
         noteLabel={`Internal note · not visible to ${other}`}
       />
       <TypingLine typists={state.typists.filter((t) => !t.is_note)} />
@@ -342,6 +345,24 @@ function B2BConversation({ api, chat, id, me, onBack }: { api: Api; chat: ChatSe
             if (e.key === "Enter" && !e.shiftKey) submit(e);
           }}
         />
+        {mode === "text" && (
+          <label className="attach" title="Attach a file (image, PDF or text)">
+            <span className="visually-hidden">Attach a file</span>
+            <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+              <path d="M16.5 6.5l-7.8 7.8a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8.2 8.2a6 6 0 0 0 8.5 8.5l6.3-6.3" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+            </svg>
+            <input
+              type="file"
+              className="visually-hidden"
+              accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                if (file) void state.attach(file);
+                e.target.value = "";
+              }}
+            />
+          </label>
+        )}
         <button type="submit">{mode === "note" ? "Add note" : "Send"}</button>
       </form>
     </section>
