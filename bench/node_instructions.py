@@ -2,8 +2,8 @@
 path end to end (TLS, Engine.IO, Socket.IO, dispatch, the engine's unit, COMMIT, the
 fan-out and the ack), in a figure that does not depend on what else the machine is doing.
 
-    .venv/bin/python -m bench.node_instructions [--pairs 1,16] [--messages 120]
-        [--features message_unread] [--raasel-commit REV]
+    .venv/bin/python -m bench.node_instructions [--pairs 1,16] [--messages 96]
+        [--features message_unread] [--raasel-commit REV] [--target python]
 
 The node runs under ``valgrind --tool=callgrind`` on a copy of bench.run's cached world
 (built first if missing), with the heartbeat at 300 s so no ping falls in a window and the
@@ -53,7 +53,7 @@ class Pair:
         self.seq = 0
 
 
-async def _client(url: str, token: str, ctx: ssl.SSLContext, features: list[str]) -> Any:
+async def _client(url: str, auth: dict[str, Any], ctx: ssl.SSLContext, features: list[str]) -> Any:
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx))
     client = socketio.AsyncClient(reconnection=False)
     client.eio.http = http
@@ -64,9 +64,8 @@ async def _client(url: str, token: str, ctx: ssl.SSLContext, features: list[str]
     async def on_message(data: Any) -> None:
         await client.inbox.put(data)  # type: ignore[attr-defined]
 
-    auth: dict[str, Any] = {"token": token}
     if features:
-        auth["features"] = features
+        auth = {**auth, "features": features}
     await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=120)
     return client
 
@@ -134,9 +133,15 @@ async def measure(
     ctx = target.ssl_context()
     url = f"https://localhost:{target.port}"
     made: list[Pair] = []
-    for p in world.pairs[:pairs]:
-        customer = await _client(url, p.customer_token, ctx, features)
-        agent = await _client(url, p.agent_token, ctx, features)
+    for n, p in enumerate(world.pairs[:pairs]):
+        if target.kind == "python":  # the relay's wire: any token, the pair and side named
+            auth = {"pair": f"p{n}", "token": "relay"}
+            customer = await _client(url, {**auth, "side": "customer"}, ctx, features)
+            agent = await _client(url, {**auth, "side": "agent"}, ctx, features)
+            made.append(Pair(f"p{n}", customer, agent))
+            continue
+        customer = await _client(url, {"token": p.customer_token}, ctx, features)
+        agent = await _client(url, {"token": p.agent_token}, ctx, features)
         made.append(Pair(p.conversation_id, customer, agent))
     try:
         nonce = uuid.uuid4().hex[:8]  # client ids are never reused (a reuse is a retry)
@@ -161,6 +166,27 @@ async def measure(
         "instructions_idle": idle,
         "per_message": (busy - idle) // delivered,
     }
+
+
+def start_relay(var_dir: Path, out_dir: Path) -> Target:
+    """The bare python-socketio + SQLite group-commit relay (bench/python_relay.py), under
+    valgrind like the node: the stack's own floor."""
+    port = free_port()
+    cert, key = var_dir / "tls" / "cert.pem", var_dir / "tls" / "key.pem"
+    target = Target("python", "python", port, cert)
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        f"--callgrind-out-file={out_dir}/callgrind.%p",
+        sys.executable,
+        "-m",
+        "bench.python_relay",
+        *("--cert", str(cert), "--key", str(key)),
+        *("--db", str(out_dir / "relay.sqlite3"), "--port", str(port)),
+    ]
+    target.spawn("python", command, dict(os.environ), out_dir / "relay.log", None)
+    target.wait_ready_https("/socket.io/?EIO=4&transport=polling", timeout=600)
+    return target
 
 
 def start_node(var_dir: Path, out_dir: Path, env_extra: dict[str, str]) -> Target:
@@ -199,6 +225,9 @@ def main() -> None:
     parser.add_argument("--pairs", default="1,16", help="pairs writing at once, per window")
     parser.add_argument("--messages", type=int, default=96, help="messages per window")
     parser.add_argument("--features", default="message_unread")
+    parser.add_argument(
+        "--target", choices=["raasel", "python"], default="raasel", help="python: the relay"
+    )
     parser.add_argument("--raasel-commit", default="", help="run this commit's src/")
     parser.add_argument("--pairs-per-org", type=int, default=50)
     parser.add_argument("--rebuild-world", action="store_true")
@@ -216,7 +245,10 @@ def main() -> None:
     world_dir = prepare_world(source, max(counts), 0, args, scratch)
     world = World.load(world_dir / "world.json")
     var_dir = fresh_var(world_dir, scratch, "raasel")
-    target = start_node(var_dir, scratch, source.env())
+    if args.target == "python":
+        target = start_relay(var_dir, scratch)
+    else:
+        target = start_node(var_dir, scratch, source.env())
     rows = []
     try:
         for pairs in counts:
@@ -225,7 +257,7 @@ def main() -> None:
             )
     finally:
         target.stop()
-    label = args.raasel_commit or "working tree"
+    label = "the python relay" if args.target == "python" else args.raasel_commit or "working tree"
     print(f"Raasel {label}; features {features or 'none'}")
     print(f"{'pairs':>5} {'delivered':>9} {'window s':>8} {'instructions/message':>21}")
     for row in rows:

@@ -34,7 +34,7 @@ from raasel.observability import (
 )
 from raasel.storage import sqlite_bulk
 from raasel.storage.message_store import StoredMessage
-from raasel.storage.sqlite_inline import inline_creator
+from raasel.storage.sqlite_inline import InlineSqliteConnection, inline_creator
 from raasel.storage.tenancy import CrossTenant, ReadScope, enter
 from raasel.storage.unit_batch import ClientRef, UnitBatch, forget_copied
 
@@ -59,6 +59,9 @@ def _sqlite_tuning(engine: Engine, *, synchronous: str, immediate: bool) -> None
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
+        driver = conn.connection.driver_connection
+        if immediate and isinstance(driver, InlineSqliteConnection) and driver.in_transaction:
+            return  # the committer began it itself (``Database._writing``)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -134,6 +137,7 @@ class Database:
         self._publisher_task: asyncio.Task[None] | None = None
         self._held: AsyncConnection | None = None  # SQLite: the committer's connection
         self._held_sqlite: sqlite3.Connection | None = None  # and the sqlite3 one under it
+        self._held_driver: Any = None  # and the driver's (InlineSqliteConnection) between
         self.publisher: Publisher | None = None
         self.after_commit: AfterCommit | None = None
         self.shares_messages = True
@@ -146,6 +150,7 @@ class Database:
         self.batches = 0  # committed batches, for tests and metrics
         self.statements = 0  # statements the committer's batches ran (budget tests)
         self.raw_statements = 0  # of those, on sqlite3 directly (SQLAlchemy's events miss them)
+        self.raw_commits = 0  # SQLite batches begun and committed without SQLAlchemy
         # Read when Prometheus scrapes, nothing on the hot path (the newest Database wins).
         COMMITTER_QUEUE.set_function(self._queue.qsize)
         PUBLISH_QUEUE.set_function(self._published.qsize)
@@ -304,12 +309,32 @@ class Database:
         if self._held is None:
             self._held = await self.writer.connect()
             self._held_sqlite = await sqlite_bulk.raw(self._held)
-        conn = self._held
-        try:
+            self._held_driver = (await self._held.get_raw_connection()).driver_connection
+        conn, driver = self._held, self._held_driver
+        if not isinstance(driver, InlineSqliteConnection):
             async with conn.begin():
                 yield conn
+            return
+        # BEGIN and COMMIT on the sqlite3 connection itself: SQLAlchemy's begin and commit
+        # (greenlets, events, the pool's bookkeeping) cost more CPU than the batch's own
+        # statements (docs/benchmarks.md). A unit that runs SQL through SQLAlchemy makes it
+        # autobegin inside this transaction (``on_begin`` adds no BEGIN); then SQLAlchemy
+        # commits, so its view of the connection stays true.
+        try:
+            await driver.begin_immediate()
+            self.raw_statements += 1  # the statement counts include BEGIN, as before
+            yield conn
+            if conn.in_transaction():
+                await conn.commit()
+            else:
+                await driver.commit_transaction()
+                self.raw_commits += 1
         except BaseException:
-            self._held, self._held_sqlite = None, None
+            # Dropped: invalidating closes the sqlite3 connection (which rolls back what
+            # was open) and tells the pool, whichever of SQLAlchemy or the committer began.
+            self._held, self._held_sqlite, self._held_driver = None, None, None
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
             with contextlib.suppress(Exception):
                 await conn.close()
             raise

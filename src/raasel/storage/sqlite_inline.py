@@ -63,6 +63,16 @@ class InlineSqliteConnection(aiosqlite.Connection):
         assert self._on_worker == 0, "sqlite3 connection used while the worker runs a call"
         return self._connection
 
+    async def begin_immediate(self) -> None:
+        """The committer's ``BEGIN IMMEDIATE`` without SQLAlchemy (storage/database.py)."""
+        assert self._connection is not None
+        await self._execute(self._connection.execute, "BEGIN IMMEDIATE")
+
+    async def commit_transaction(self) -> None:
+        """COMMIT on the worker thread (it waits for the fsync)."""
+        assert self._connection is not None
+        await self._execute(self._connection.commit)
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or self._connection is None:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
