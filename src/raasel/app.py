@@ -56,6 +56,7 @@ from raasel.mail.outbox import MailOutbox
 from raasel.mail.transport import build_transport
 from raasel.realtime.bus import EventBus
 from raasel.realtime.connections import Connections
+from raasel.realtime.local_manager import LeanManager
 from raasel.realtime.redis_fanout import RedisFanout
 from raasel.storage.attachment_files import LocalAttachmentFiles
 from raasel.storage.database import Database
@@ -119,7 +120,7 @@ def build_client_manager(settings: Settings) -> socketio.AsyncManager:
     """Socket.IO's fan-out: to the nodes that hold each event's rooms, through Redis, or
     within this process (realtime/redis_fanout.py)."""
     if not settings.redis_url:
-        return socketio.AsyncManager()
+        return LeanManager()
     return RedisFanout(
         settings.redis_url, prefix=settings.redis_prefix, node_ttl=settings.presence_ttl_seconds
     )

@@ -1,6 +1,6 @@
 """Cross-node fan-out: each node hears only the events for rooms it holds sockets in.
 
-A python-socketio client manager (``AsyncManager``: local rooms, local delivery) that
+A python-socketio client manager (``LeanManager``: local rooms, local delivery) that
 keeps a room directory in Redis (room_directory.py): when a room gets its first socket
 on this node, the node adds itself to the room's set; when the room empties here, it
 removes itself. An emit goes to this node's sockets in-process and, through one script
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import uuid4
 
-import socketio
 import structlog
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -40,6 +39,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from raasel.observability import FANOUT_DROPPED, FANOUT_PUBLISHED, FANOUT_RECEIVED
 from raasel.realtime.bus import Screen
+from raasel.realtime.local_manager import LeanManager
 from raasel.realtime.room_directory import RoomDirectory
 
 log = structlog.get_logger(__name__)
@@ -70,7 +70,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class RedisFanout(socketio.AsyncManager):  # type: ignore[misc]
+class RedisFanout(LeanManager):
     """Routes each emit to the nodes that hold its rooms; see the module docstring."""
 
     def __init__(
