@@ -468,6 +468,16 @@ async def next_event(
         await asyncio.sleep(0.02)
 
 
+async def counts_settled(scene: Scene) -> None:
+    """A's consoles got the ``inbox:counts`` that follows the scene's last conversation
+    change (published 0.2 s after it, debounced): it cannot arrive during the probes."""
+    for name in ("agent", "supervisor"):
+        sock = scene.sockets[name]
+        names = [event for event, _ in sock.events]
+        last = max((i for i, e in enumerate(names) if e == "conversation:updated"), default=-1)
+        await next_event(sock, last + 1, "inbox:counts", lambda d: True)
+
+
 async def test_socket_events_refuse_another_tenants_conversation(world: World) -> None:
     a, b = await world.tenant(policy="manual", agents=1), await world.tenant(agents=1)
     scene = await run_conversation(world, a)
@@ -477,6 +487,7 @@ async def test_socket_events_refuse_another_tenants_conversation(world: World) -
         "agent": await world.socket(b.agents[0]),
     }
     await barrier(scene)
+    await counts_settled(scene)
     before = await snapshot(scene)
     seen = {name: len(sock.events) for name, sock in scene.sockets.items()}
 
