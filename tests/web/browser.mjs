@@ -856,7 +856,7 @@ async function anyone() {
   await frame.getByText(hello).waitFor();
   // The router may pick a team from the words, else the default one: either way a team
   // with Alice in it, named to the visitor.
-  // The first request of the node loads the router's models: generous on a busy machine.
+  // Opening routes the request through the router's models: generous on a busy machine.
   await frame.locator(".w-subtitle", { hasText: /^(General|Technical support|Billing|Sales) · Alice Agent is here to help$/ }).waitFor({ timeout: 30000 });
   check("Anyone at Acme: assigned to the online agent at once; the visitor reads the team and who");
   await alice.locator('[data-view="mine"]').click();
