@@ -155,10 +155,77 @@ class Workload:
         )
 
 
+Prepare = Callable[[Workload], Awaitable[None]]
+
+
+def space_seeder(db: Any) -> Prepare:
+    """The workload's organization and conversations as rows of the metadata store: on
+    PostgreSQL a message must name a conversation of its organization (migration 0018's
+    tenant keys), so the SQL stores get them before the first append."""
+
+    async def seed(work: Workload) -> None:
+        from raasel.actions.orgs import create_org_with_owner
+        from raasel.storage import schema
+        from raasel.storage.metadata import organizations
+
+        async def unit(conn: Any) -> None:
+            now = datetime.now(UTC)
+            await conn.execute(
+                schema.users.insert().values(
+                    id=work.sender_id,
+                    email=f"{work.sender_id}@bench.example",
+                    password_hash=None,
+                    display_name="bench",
+                    kind="person",
+                    plan="free",
+                    created_at=now,
+                )
+            )
+            slug = f"b{work.sender_id}"
+            work.org_id = await create_org_with_owner(
+                conn, work.sender_id, {"slug": slug, "name": "bench"}
+            )
+            group = await organizations.default_group(conn, work.org_id)
+            assert group is not None
+            rows = [
+                {
+                    "id": cid,
+                    "org_id": work.org_id,
+                    "kind": "support",
+                    "group_id": group.id,
+                    "customer_id": work.sender_id,
+                    "assignee_id": None,
+                    "status": "active",
+                    "priority": "normal",
+                    "subject": "bench",
+                    "tags": [],
+                    "is_escalated": False,
+                    "created_at": now,
+                    "updated_at": now,
+                    "queued_at": now,
+                    "first_message_id": 0,
+                    "last_position": 0,
+                    "last_public_position": 0,
+                    "last_position_id": 0,
+                }
+                for cid in work.conversations
+            ]
+            await conn.execute(schema.conversations.insert(), rows)
+
+        await db.write(unit)
+
+    return seed
+
+
 async def measure(
-    store: MessageStore, args: argparse.Namespace, server_pids: Callable[[], Awaitable[list[int]]]
+    store: MessageStore,
+    args: argparse.Namespace,
+    server_pids: Callable[[], Awaitable[list[int]]],
+    prepare: Prepare | None = None,
 ) -> list[dict[str, Any]]:
     work = Workload(args.conversations)
+    if prepare is not None:
+        await prepare(work)
     results: list[dict[str, Any]] = []
 
     async def append(_: int) -> None:
@@ -235,7 +302,7 @@ async def measure(
 @contextlib.asynccontextmanager
 async def sqlite_store(
     scratch: Path,
-) -> AsyncIterator[tuple[MessageStore, Callable[[], Awaitable[list[int]]]]]:
+) -> AsyncIterator[tuple[MessageStore, Callable[[], Awaitable[list[int]]], Prepare | None]]:
     from raasel.storage.database import Database
     from raasel.storage.migrate import upgrade
     from raasel.storage.sql_message_store import SqlMessageStore
@@ -248,7 +315,7 @@ async def sqlite_store(
         async def in_process() -> list[int]:
             return []
 
-        yield SqlMessageStore(db), in_process
+        yield SqlMessageStore(db), in_process, space_seeder(db)
     finally:
         await db.close()
 
@@ -256,7 +323,7 @@ async def sqlite_store(
 @contextlib.asynccontextmanager
 async def postgres_store(
     _: Path,
-) -> AsyncIterator[tuple[MessageStore, Callable[[], Awaitable[list[int]]]]]:
+) -> AsyncIterator[tuple[MessageStore, Callable[[], Awaitable[list[int]]], Prepare | None]]:
     import asyncpg
 
     from raasel.storage.database import Database
@@ -287,7 +354,7 @@ async def postgres_store(
                     await conn.exec_driver_sql("SELECT pg_sleep(0.05)")
 
             await asyncio.gather(*(touch() for _ in range(20)))
-            yield store, backend_pids
+            yield store, backend_pids, space_seeder(db)
         finally:
             await db.close()
     finally:
@@ -298,7 +365,7 @@ async def postgres_store(
 @contextlib.asynccontextmanager
 async def cassandra_store(
     scratch: Path,
-) -> AsyncIterator[tuple[MessageStore, Callable[[], Awaitable[list[int]]]]]:
+) -> AsyncIterator[tuple[MessageStore, Callable[[], Awaitable[list[int]]], Prepare | None]]:
     sys.path.insert(0, str(ROOT / "tools" / "cassandra"))
     try:
         from cassandra_server import CassandraError, CassandraServer
@@ -328,7 +395,7 @@ async def cassandra_store(
             return [server.pid] if server.pid else []
 
         try:
-            yield store, jvm
+            yield store, jvm, None
         finally:
             await store.close()
     finally:
@@ -342,8 +409,10 @@ async def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"{name}:", flush=True)
     with tempfile.TemporaryDirectory(prefix=f"raasel-store-bench-{name}-") as tmp:
         try:
-            async with BACKENDS[name](Path(tmp)) as (store, pids):
-                results = await asyncio.wait_for(measure(store, args, pids), args.backend_limit)
+            async with BACKENDS[name](Path(tmp)) as (store, pids, prepare):
+                results = await asyncio.wait_for(
+                    measure(store, args, pids, prepare), args.backend_limit
+                )
         except Unavailable as exc:
             print(f"  SKIPPED {name}: {exc}", flush=True)
             return {"backend": name, "skipped": str(exc)}
