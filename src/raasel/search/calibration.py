@@ -78,15 +78,15 @@ def fit_logistic(rows: list[tuple[float, bool]], steps: int = 50) -> tuple[float
     return float(w[0]), float(w[1])
 
 
-def choose_threshold(
-    rows: list[tuple[float, bool]], slope: float, bias: float, precision: float
-) -> dict[str, Any]:
-    confidences = np.array([1 / (1 + np.exp(-(slope * m + bias))) for m, _ in rows])
-    right = np.array([ok for _, ok in rows])
+def threshold_for(confidences: list[float], right: list[bool], precision: float) -> dict[str, Any]:
+    """The lowest threshold whose routed requests were right at least ``precision`` +
+    ``SAFETY`` of the time, with the Wilson lower bound within ``SLACK`` of it and at least
+    ``MIN_ROUTED`` routed (the rule of the module docstring; reranker_training uses it too)."""
+    c, ok = np.array(confidences), np.array(right)
     for step in range(50, 100):
         threshold = step / 100
-        routed = confidences >= threshold
-        count, hits = int(routed.sum()), int(right[routed].sum())
+        routed = c >= threshold
+        count, hits = int(routed.sum()), int(ok[routed].sum())
         if (
             count >= MIN_ROUTED
             and hits / count >= precision + SAFETY
@@ -94,11 +94,21 @@ def choose_threshold(
         ):
             return {
                 "threshold": threshold,
-                "dev_precision": round(float(right[routed].mean()), 4),
-                "dev_coverage": round(float(routed.mean()), 4),
-                "dev_routed": int(routed.sum()),
+                "precision": round(hits / count, 4),
+                "coverage": round(count / len(c), 4),
+                "routed": count,
             }
-    return {"threshold": 0.99, "dev_precision": None, "dev_coverage": 0.0, "dev_routed": 0}
+    return {"threshold": 0.99, "precision": None, "coverage": 0.0, "routed": 0}
+
+
+def choose_threshold(
+    rows: list[tuple[float, bool]], slope: float, bias: float, precision: float
+) -> dict[str, Any]:
+    confidences = [float(1 / (1 + np.exp(-(slope * m + bias)))) for m, _ in rows]
+    chosen = threshold_for(confidences, [ok for _, ok in rows], precision)
+    return {"threshold": chosen["threshold"]} | {
+        f"dev_{key}": chosen[key] for key in ("precision", "coverage", "routed")
+    }
 
 
 def main() -> None:

@@ -13,7 +13,7 @@
 3. The auto-routing threshold is the lowest confidence (0.01 grid) at which the dev
    split's out-of-fold auto-routed requests were right at least ``--precision`` + ``SAFETY``
    of the time and the lower end of the 95% Wilson interval is at least ``--precision`` -
-   ``SLACK``, with at least ``MIN_ROUTED`` of them routed.
+   ``SLACK``, with at least ``MIN_ROUTED`` of them routed (``calibration.threshold_for``).
 
 ``--write`` stores the result in ``reranker_weights.json``. The test split is never read
 here: ``raasel.search.evaluation`` reports on it (docs/decisions.md).
@@ -31,17 +31,15 @@ import numpy as np
 import numpy.typing as npt
 
 from raasel.search import reranker
+from raasel.search.calibration import threshold_for as choose_threshold
 from raasel.search.embedding import load_embedder
-from raasel.search.evaluation import DEFAULT_DATA, HELDOUT_DATA, entries, load_dataset, wilson
+from raasel.search.evaluation import DEFAULT_DATA, HELDOUT_DATA, entries, load_dataset
 from raasel.search.index import IndexBuilder
 
 FloatArray = npt.NDArray[np.float64]
 PENALTY = 10.0  # L2 on the weights (per family), chosen by the out-of-fold accuracy
 DEV_WEIGHT = 2.0  # a dev request counts this many times (written like the test's)
 FOLDS = 8
-MIN_ROUTED = 30
-SAFETY = 0.02
-SLACK = 0.03
 SEED = 14
 
 
@@ -167,28 +165,6 @@ def fit_confidence(rows: list[tuple[float, float, bool]]) -> dict[str, float]:
         "agreement": round(float(w[1]), 4),
         "bias": round(float(w[2]), 4),
     }
-
-
-def choose_threshold(
-    confidences: list[float], right: list[bool], precision: float
-) -> dict[str, Any]:
-    c, ok = np.array(confidences), np.array(right)
-    for step in range(50, 100):
-        threshold = step / 100
-        routed = c >= threshold
-        count, hits = int(routed.sum()), int(ok[routed].sum())
-        if (
-            count >= MIN_ROUTED
-            and hits / count >= precision + SAFETY
-            and wilson(hits, count)[0] >= precision - SLACK
-        ):
-            return {
-                "threshold": threshold,
-                "precision": round(hits / count, 4),
-                "coverage": round(count / len(c), 4),
-                "routed": count,
-            }
-    return {"threshold": 0.99, "precision": None, "coverage": 0.0, "routed": 0}
 
 
 def report(rows: list[Choice], scored: list[FloatArray]) -> dict[str, Any]:
