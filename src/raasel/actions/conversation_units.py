@@ -161,12 +161,16 @@ def with_unread(
     ``unread:update`` for sockets without the ``message_unread`` feature. When no
     ``message:new`` has exactly that audience, ``unread:update`` goes to all of it."""
     rooms = set(side_rooms(conversation, side))
-    for i, event in enumerate(events):
-        if event.name == "message:new" and set(event.rooms) == rooms:
-            count = {"side": side, "unread": unread}
-            events[i] = replace(event, payload=event.payload | {"unread": count})
-            return [*events, unread_event(conversation, side, unread, folded=True)]
-    return [*events, unread_event(conversation, side, unread)]
+    carrier = next(
+        (i for i, e in enumerate(events) if e.name == "message:new" and set(e.rooms) == rooms),
+        None,
+    )
+    if carrier is None:
+        return [*events, unread_event(conversation, side, unread)]
+    count = {"side": side, "unread": unread}
+    carried = replace(events[carrier], payload=events[carrier].payload | {"unread": count})
+    folded = unread_event(conversation, side, unread, folded=True)
+    return [*events[:carrier], carried, *events[carrier + 1 :], folded]
 
 
 async def append(

@@ -32,7 +32,6 @@ from raasel.observability import (
     PUBLISH_QUEUE,
     PUBLISH_SECONDS,
 )
-from raasel.storage import sqlite_bulk
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.sqlite_inline import InlineSqliteConnection, inline_creator
 from raasel.storage.tenancy import CrossTenant, ReadScope, enter
@@ -137,7 +136,7 @@ class Database:
         self._publisher_task: asyncio.Task[None] | None = None
         self._held: AsyncConnection | None = None  # SQLite: the committer's connection
         self._held_sqlite: sqlite3.Connection | None = None  # and the sqlite3 one under it
-        self._held_driver: Any = None  # and the driver's (InlineSqliteConnection) between
+        self._held_driver: InlineSqliteConnection | None = None  # the driver's, between
         self.publisher: Publisher | None = None
         self.after_commit: AfterCommit | None = None
         self.shares_messages = True
@@ -306,15 +305,12 @@ class Database:
             async with self.writer.begin() as conn:
                 yield conn
             return
-        if self._held is None:
+        if self._held is None or self._held_driver is None:
             self._held = await self.writer.connect()
-            self._held_sqlite = await sqlite_bulk.raw(self._held)
-            self._held_driver = (await self._held.get_raw_connection()).driver_connection
+            driver = (await self._held.get_raw_connection()).driver_connection
+            assert isinstance(driver, InlineSqliteConnection)  # the writer's inline_creator
+            self._held_driver, self._held_sqlite = driver, driver.sqlite3_connection()
         conn, driver = self._held, self._held_driver
-        if not isinstance(driver, InlineSqliteConnection):
-            async with conn.begin():
-                yield conn
-            return
         # BEGIN and COMMIT on the sqlite3 connection itself: SQLAlchemy's begin and commit
         # (greenlets, events, the pool's bookkeeping) cost more CPU than the batch's own
         # statements (docs/benchmarks.md). A unit that runs SQL through SQLAlchemy makes it
