@@ -2,6 +2,7 @@
 // new line, typing signals) plus `/shortcut` canned responses with their variables
 // filled, and `@name` mentions of teammates in internal notes.
 import { useEffect, useRef, useState } from "react";
+import { AttachButton } from "../components/common";
 import type { ChatSession } from "../core/session";
 import type { Member } from "../lib/types";
 import { fillVariables, matchCanned, mentionQuery, shortcutQuery, type Variables } from "./canned";
@@ -160,22 +161,7 @@ export function AgentComposer({ session, conversationId, onSend, onAttach, isNot
         }}
       />
       {onAttach && !isNote && (
-        <label className="attach" title="Attach a file (image, PDF or text)">
-          <span className="visually-hidden">Attach a file</span>
-          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-            <path d="M16.5 6.5l-7.8 7.8a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8.2 8.2a6 6 0 0 0 8.5 8.5l6.3-6.3" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
-          </svg>
-          <input
-            type="file"
-            className="visually-hidden"
-            accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              if (file) onAttach(file);
-              e.target.value = "";
-            }}
-          />
-        </label>
+        <AttachButton onFile={onAttach} />
       )}
       <button type="submit" disabled={!text.trim()}>
         {isNote ? "Add note" : "Send"}

@@ -12,7 +12,7 @@ import type { Org } from "../lib/types";
 import { LiveUnread } from "../core/liveUnread";
 import { useConversation } from "../hooks/useConversation";
 import { MessageList } from "../components/MessageList";
-import { Badge, ErrorNote, TypingLine } from "../components/common";
+import { AttachButton, Badge, ErrorNote, TypingLine } from "../components/common";
 
 const STATUS: Record<string, string> = {
   requested: "Request",
@@ -346,22 +346,7 @@ function B2BConversation({ api, chat, id, me, onBack }: { api: Api; chat: ChatSe
           }}
         />
         {mode === "text" && (
-          <label className="attach" title="Attach a file (image, PDF or text)">
-            <span className="visually-hidden">Attach a file</span>
-            <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-              <path d="M16.5 6.5l-7.8 7.8a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8.2 8.2a6 6 0 0 0 8.5 8.5l6.3-6.3" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
-            </svg>
-            <input
-              type="file"
-              className="visually-hidden"
-              accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
-              onChange={(e) => {
-                const file = e.target.files?.[0];
-                if (file) void state.attach(file);
-                e.target.value = "";
-              }}
-            />
-          </label>
+          <AttachButton onFile={(file) => void state.attach(file)} />
         )}
         <button type="submit">{mode === "note" ? "Add note" : "Send"}</button>
       </form>

@@ -6,7 +6,7 @@ import { Attachment } from "../components/MessageList";
 import type { Api } from "../lib/api";
 import type { Member as OrgMember } from "../lib/types";
 import type { Transport } from "../core/transport";
-import { ErrorNote } from "../components/common";
+import { AttachButton, ErrorNote } from "../components/common";
 
 interface Receipts {
   tracked: boolean;
@@ -366,13 +366,7 @@ function RoomView({ api, transport, room, me, myName, isLead, teammates, onError
       ) : (
         <form className="composer" onSubmit={(e) => { e.preventDefault(); void send(); }}>
           <textarea value={text} onChange={(e) => typing(e.target.value)} maxLength={4000} aria-label="Message" placeholder="Write to the room; @Name mentions a member" onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); void send(); } }} />
-          <label className="attach" title="Attach a file (image, PDF or text)">
-            <span className="visually-hidden">Attach a file</span>
-            <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-              <path d="M16.5 6.5l-7.8 7.8a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8.2 8.2a6 6 0 0 0 8.5 8.5l6.3-6.3" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
-            </svg>
-            <input type="file" className="visually-hidden" accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain" onChange={(e) => { const file = e.target.files?.[0]; e.target.value = ""; if (file) void sendFile(file); }} />
-          </label>
+          <AttachButton onFile={(file) => void sendFile(file)} />
           <button type="submit" disabled={!text.trim()}>Send</button>
         </form>
       )}

@@ -2,6 +2,7 @@
 // sent as the protocol asks (refresh every expires_in / 2, stop on send or after a pause).
 import { useEffect, useRef, useState } from "react";
 import type { ChatSession } from "../core/session";
+import { AttachButton } from "./common";
 
 interface Props {
   session: ChatSession | null;
@@ -86,23 +87,7 @@ export function Composer({ session, conversationId, onSend, onAttach, isNote = f
         }}
       />
       {onAttach && !isNote && (
-        <label className="attach" title="Attach a file (image, PDF or text)">
-          <span className="visually-hidden">Attach a file</span>
-          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-            <path d="M16.5 6.5l-7.8 7.8a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8.2 8.2a6 6 0 0 0 8.5 8.5l6.3-6.3" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
-          </svg>
-          <input
-            type="file"
-            className="visually-hidden"
-            accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
-            disabled={disabled}
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              if (file) onAttach(file);
-              e.target.value = "";
-            }}
-          />
-        </label>
+        <AttachButton onFile={onAttach} disabled={disabled} />
       )}
       <button type="submit" disabled={disabled || !text.trim()}>
         {isNote ? "Add note" : "Send"}

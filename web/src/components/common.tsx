@@ -51,3 +51,26 @@ export function Field({ label, children, hint }: { label: string; children: Reac
     </label>
   );
 }
+
+/** The composers' paper clip: picks one file of the kinds the server accepts. */
+export function AttachButton({ onFile, disabled }: { onFile: (file: File) => void; disabled?: boolean }) {
+  return (
+    <label className="attach" title="Attach a file (image, PDF or text)">
+      <span className="visually-hidden">Attach a file</span>
+      <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+        <path d="M16.5 6.5l-7.8 7.8a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8.2 8.2a6 6 0 0 0 8.5 8.5l6.3-6.3" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+      </svg>
+      <input
+        type="file"
+        className="visually-hidden"
+        accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
+        disabled={disabled}
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          e.target.value = "";
+          if (file) onFile(file);
+        }}
+      />
+    </label>
+  );
+}
