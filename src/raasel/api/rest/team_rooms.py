@@ -12,10 +12,9 @@ from fastapi.responses import FileResponse
 
 from raasel.actions import team_room_files, team_rooms
 from raasel.api.deps import ActorDep, ConnectionsDep, ServicesDep
+from raasel.api.rest.attachments import file_response, read_upload
 from raasel.api.schemas import AttachmentId, Id
 from raasel.api.team_room_schemas import AddMemberBody, CreateRoomBody
-from raasel.errors import PayloadTooLarge
-from raasel.lib.content_types import too_large_message
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["team rooms"])
 
@@ -96,18 +95,12 @@ async def archive(room_id: Id, actor: ActorDep, svc: ServicesDep) -> dict[str, A
     return result
 
 
-_INLINE = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-
-
 @router.post("/{room_id}/attachments", status_code=201)
 async def upload(
     room_id: Id, file: UploadFile, actor: ActorDep, svc: ServicesDep
 ) -> dict[str, Any]:
     """A member uploads a file (multipart field ``file``); ``room:send`` carries it."""
-    limit = svc.settings.attachment_max_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(too_large_message(limit))
+    data = await read_upload(file, svc.settings.attachment_max_bytes)
     return await team_room_files.do_upload_file(svc, actor, room_id, file.filename or "file", data)
 
 
@@ -118,11 +111,4 @@ async def download(
     """The file, to the room's members (its uploader until a message carries it);
     every refusal answers 404 alike."""
     found, path = await team_room_files.open_file(svc, actor, room_id, attachment_id)
-    disposition = "inline" if found.content_type in _INLINE else "attachment"
-    return FileResponse(
-        path,
-        media_type=found.content_type,
-        filename=found.filename,
-        content_disposition_type=disposition,
-        headers={"Cache-Control": "private, max-age=3600"},
-    )
+    return file_response(path, found.content_type, found.filename)
