@@ -334,7 +334,9 @@ async function offline() {
   }
   check("back online: stored (REST history, positions) and shown on both sides in the order written, once each");
 
-  // A network that dies without telling the browser: the heartbeat notices.
+  // A network that dies without telling the browser: the heartbeat notices. The console
+  // is the page in front (Chromium delays a background page's timers, the heartbeat's too).
+  await alice.bringToFront();
   await alice.evaluate(() => {
     const ws = window.__raaselSocket.io.engine.transport.ws;
     ws.onmessage = () => {};
