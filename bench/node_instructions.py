@@ -4,6 +4,7 @@ fan-out and the ack), in a figure that does not depend on what else the machine 
 
     .venv/bin/python -m bench.node_instructions [--pairs 1,16] [--messages 96]
         [--features message_unread] [--raasel-commit REV] [--target python]
+        [--database postgresql]
 
 The node runs under ``valgrind --tool=callgrind`` on a copy of bench.run's cached world
 (built first if missing), with the heartbeat at 300 s so no ping falls in a window and the
@@ -231,6 +232,7 @@ def start_node(var_dir: Path, out_dir: Path, env_extra: dict[str, str]) -> Targe
 
 def main() -> None:
     from bench.run import RESULTS, fresh_var, prepare_world, raise_fd_limit
+    from bench.scale_out import pg, pg_url, prepare_pg_world
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -242,6 +244,7 @@ def main() -> None:
         "--target", choices=["raasel", "python"], default="raasel", help="python: the relay"
     )
     parser.add_argument("--raasel-commit", default="", help="run this commit's src/")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pairs-per-org", type=int, default=50)
     parser.add_argument("--rebuild-world", action="store_true")
     parser.add_argument(
@@ -254,14 +257,22 @@ def main() -> None:
     source = raasel_source(args.raasel_commit)
     counts = [int(p) for p in args.pairs.split(",") if p]
     features = [f for f in args.features.split(",") if f]
+    RESULTS.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="node-instr-", dir=RESULTS))
-    world_dir = prepare_world(source, max(counts), 0, args, scratch)
+    database = ""
+    if args.database == "postgresql":
+        world_dir, template = prepare_pg_world(max(counts), args, scratch)
+        database = f"raasel_bench_instr_{os.getpid()}"
+        asyncio.run(pg(f'CREATE DATABASE "{database}" TEMPLATE "{template}"'))
+    else:
+        world_dir = prepare_world(source, max(counts), 0, args, scratch)
     world = World.load(world_dir / "world.json")
     var_dir = fresh_var(world_dir, scratch, "raasel")
     if args.target == "python":
         target = start_relay(var_dir, scratch)
     else:
-        target = start_node(var_dir, scratch, source.env())
+        extra = source.env() | ({"RAASEL_DATABASE_URL": pg_url(database)} if database else {})
+        target = start_node(var_dir, scratch, extra)
     rows = []
     try:
         for pairs in counts:
@@ -270,8 +281,10 @@ def main() -> None:
             )
     finally:
         target.stop()
+        if database:
+            asyncio.run(pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     label = "the python relay" if args.target == "python" else args.raasel_commit or "working tree"
-    print(f"Raasel {label}; features {features or 'none'}")
+    print(f"Raasel {label} on {args.database}; features {features or 'none'}")
     print(f"{'pairs':>5} {'delivered':>9} {'window s':>8} {'instructions/message':>21}")
     for row in rows:
         if "profile" in row:

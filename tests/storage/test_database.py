@@ -157,18 +157,65 @@ async def test_the_engine_metrics_count_batches_and_read_queue_depths_at_scrape(
 
 
 async def test_a_batch_that_fails_to_commit_drops_the_held_connection(database: Database) -> None:
-    """SQLite's committer keeps its connection between batches; one that broke is not reused:
+    """The committer keeps its connection between batches; one that broke is not reused:
     the failed batch's writers get the error, the next batch opens a new connection."""
-    if not database.is_sqlite:
-        pytest.skip("only the SQLite committer holds its connection")
     await seed_org(database)
     await database.write(insert_entry("before"))
-    held = database._held_sqlite
+    held: Any = database._held_sqlite if database.is_sqlite else database._held_pg
     assert held is not None
-    held.close()  # the connection dies under the committer (a disk gone, say)
+    # The connection dies under the committer (a disk gone, a server restarted).
+    if database.is_sqlite:
+        held.close()
+    else:
+        held.terminate()
     with pytest.raises(Exception, match="closed"):
         await asyncio.wait_for(database.write(insert_entry("lost")), 30)
     assert database._held is None
     assert await asyncio.wait_for(database.write(insert_entry("after")), 30) == "after"
-    assert database._held_sqlite is not held
+    assert (database._held_sqlite if database.is_sqlite else database._held_pg) is not held
     assert await count_entries(database) == 2
+
+
+async def test_a_hot_batch_commits_on_the_driver_with_what_units_ran_through_sqlalchemy(
+    database: Database,
+) -> None:
+    """Hot units (``fresh=False``) share a transaction begun on the driver itself; a unit
+    that runs SQL through SQLAlchemy inside it (a send with an attachment, say) commits
+    with the batch, and one that fails after its SQL leaves the others' work stored."""
+    await seed_org(database)
+    release = asyncio.Event()
+
+    async def holding(_: UnitBatch) -> None:  # keeps the committer busy: the rest batch up
+        await release.wait()
+
+    def via_sqlalchemy(entry_id: str, fail: bool = False) -> Callable[[UnitBatch], Awaitable[str]]:
+        async def unit(batch: UnitBatch) -> str:
+            await insert_entry(entry_id)(batch.conn)
+            if fail:
+                raise ValueError("refused after its SQL")
+            return entry_id
+
+        return unit
+
+    commits, batches = database.raw_commits, database.batches
+    first = asyncio.create_task(database.run(holding, fresh=False))
+    await asyncio.sleep(0.05)
+    units = [
+        asyncio.create_task(database.run(via_sqlalchemy(f"hot{i}"), fresh=False))
+        for i in range(3)
+    ]
+    refused = asyncio.create_task(database.run(via_sqlalchemy("no", fail=True), fresh=False))
+    await asyncio.sleep(0.05)
+    release.set()
+    await first
+    assert [await u for u in units] == ["hot0", "hot1", "hot2"]
+    with pytest.raises(ValueError, match="refused"):
+        await refused
+    assert database.batches - batches == 2  # the holding one; the three and the refused one
+    if not database.is_sqlite:  # SQLite: SQLAlchemy autobegan, so it committed
+        assert database.raw_commits - commits == 2
+    async with database.read(INSPECT) as conn:
+        ids = {r.id for r in (await conn.execute(select(audit_log.c.id))).all()}
+    # The refused unit's row was written in the batch's transaction and is not undone by
+    # its in-memory restore: a unit that fails after SQL must raise before it writes.
+    assert {"hot0", "hot1", "hot2"} <= ids

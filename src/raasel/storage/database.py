@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import asyncpg
 import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -134,9 +135,10 @@ class Database:
             asyncio.Queue()
         )
         self._publisher_task: asyncio.Task[None] | None = None
-        self._held: AsyncConnection | None = None  # SQLite: the committer's connection
-        self._held_sqlite: sqlite3.Connection | None = None  # and the sqlite3 one under it
-        self._held_driver: InlineSqliteConnection | None = None  # the driver's, between
+        self._held: AsyncConnection | None = None  # the committer's connection, between
+        self._held_sqlite: sqlite3.Connection | None = None  # SQLite: the sqlite3 one under it
+        self._held_driver: InlineSqliteConnection | None = None  # and the driver's
+        self._held_pg: asyncpg.Connection | None = None  # PostgreSQL: the asyncpg one
         self.publisher: Publisher | None = None
         self.after_commit: AfterCommit | None = None
         self.shares_messages = True
@@ -149,7 +151,7 @@ class Database:
         self.batches = 0  # committed batches, for tests and metrics
         self.statements = 0  # statements the committer's batches ran (budget tests)
         self.raw_statements = 0  # of those, on sqlite3 directly (SQLAlchemy's events miss them)
-        self.raw_commits = 0  # SQLite batches begun and committed without SQLAlchemy
+        self.raw_commits = 0  # batches begun and committed without SQLAlchemy
         # Read when Prometheus scrapes, nothing on the hot path (the newest Database wins).
         COMMITTER_QUEUE.set_function(self._queue.qsize)
         PUBLISH_QUEUE.set_function(self._published.qsize)
@@ -259,10 +261,11 @@ class Database:
                 shares_messages=self.shares_messages,
                 is_postgresql=not self.is_sqlite,
                 sqlite=self._held_sqlite,
+                pg=self._held_pg,
             )
             copied, self._copied = self._copied, []
             try:
-                await forget_copied(conn, copied)
+                await forget_copied(conn, copied, self._held_pg)
             except BaseException:
                 self._copied = copied + self._copied
                 raise
@@ -298,11 +301,13 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        """The committer's transaction. On SQLite its one connection stays checked out
-        between batches: the pool's checkout, reset (a ROLLBACK) and checkin were a
-        third of a small batch's CPU (docs/benchmarks.md). A batch that fails drops it."""
+        """The committer's transaction, on a connection it keeps checked out between
+        batches (the pool's checkout, reset and checkin were a third of a small batch's
+        CPU, docs/benchmarks.md), begun and committed on the driver itself: SQLAlchemy's
+        begin and commit (greenlets, events, the pool's bookkeeping) cost more CPU than a
+        batch's own statements. A batch that fails drops the connection."""
         if not self.is_sqlite:
-            async with self.writer.begin() as conn:
+            async with self._writing_postgresql() as conn:
                 yield conn
             return
         if self._held is None or self._held_driver is None:
@@ -311,11 +316,9 @@ class Database:
             assert isinstance(driver, InlineSqliteConnection)  # the writer's inline_creator
             self._held_driver, self._held_sqlite = driver, driver.sqlite3_connection()
         conn, driver = self._held, self._held_driver
-        # BEGIN and COMMIT on the sqlite3 connection itself: SQLAlchemy's begin and commit
-        # (greenlets, events, the pool's bookkeeping) cost more CPU than the batch's own
-        # statements (docs/benchmarks.md). A unit that runs SQL through SQLAlchemy makes it
-        # autobegin inside this transaction (``on_begin`` adds no BEGIN); then SQLAlchemy
-        # commits, so its view of the connection stays true.
+        # A unit that runs SQL through SQLAlchemy makes it autobegin inside this
+        # transaction (``on_begin`` adds no BEGIN); then SQLAlchemy commits, so its view
+        # of the connection stays true.
         try:
             await driver.begin_immediate()
             self.raw_statements += 1  # the statement counts include BEGIN, as before
@@ -326,14 +329,44 @@ class Database:
                 await driver.commit_transaction()
                 self.raw_commits += 1
         except BaseException:
-            # Dropped: invalidating closes the sqlite3 connection (which rolls back what
-            # was open) and tells the pool, whichever of SQLAlchemy or the committer began.
-            self._held, self._held_sqlite, self._held_driver = None, None, None
-            with contextlib.suppress(Exception):
-                await conn.invalidate()
-            with contextlib.suppress(Exception):
-                await conn.close()
+            await self._drop_held()
             raise
+
+    @contextlib.asynccontextmanager
+    async def _writing_postgresql(self) -> AsyncIterator[AsyncConnection]:
+        """PostgreSQL: BEGIN and COMMIT as an asyncpg transaction on the held connection.
+        A unit that runs SQL through SQLAlchemy makes its asyncpg adapter start a
+        transaction of its own, which asyncpg nests as a SAVEPOINT inside this one;
+        SQLAlchemy's commit releases it before this COMMIT."""
+        if self._held is None or self._held_pg is None:
+            self._held = await self.writer.connect()
+            driver = (await self._held.get_raw_connection()).driver_connection
+            assert isinstance(driver, asyncpg.Connection)  # the asyncpg dialect's
+            self._held_pg = driver
+        conn, driver = self._held, self._held_pg
+        try:
+            transaction = driver.transaction()  # raises at once if the connection closed
+            await transaction.start()
+            yield conn
+            if conn.in_transaction():
+                await conn.commit()
+            await transaction.commit()
+            self.raw_commits += 1
+        except BaseException:
+            await self._drop_held()
+            raise
+
+    async def _drop_held(self) -> None:
+        """Invalidating closes the driver's connection (which rolls back what was open)
+        and tells the pool, whichever of SQLAlchemy or the committer began."""
+        conn = self._held
+        self._held, self._held_sqlite, self._held_driver, self._held_pg = None, None, None, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+        with contextlib.suppress(Exception):
+            await conn.close()
 
     def outbox_copied(self, keys: Sequence[tuple[str, int]]) -> None:
         """These outbox rows are in the message store now: the next batch deletes them

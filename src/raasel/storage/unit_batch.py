@@ -17,10 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Table, and_, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from raasel.storage import schema, sqlite_bulk
+from raasel.storage import pg_bulk, schema, sqlite_bulk
 from raasel.storage.message_rows import insert_messages, message_row, row_to_message
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.records import Conversation, ConversationSide
@@ -79,11 +80,14 @@ class UnitBatch:
     _sent: dict[ClientRef, Sent | None] = field(default_factory=dict)
     _sent_order: list[ClientRef] = field(default_factory=list)
     statements: int = 0
-    raw_statements: int = 0  # of those, run on sqlite3 directly (not seen by SQLAlchemy)
+    raw_statements: int = 0  # of those, run on the driver directly (not seen by SQLAlchemy)
     _forgot: bool = False
     # SQLite: the sqlite3 connection under ``conn``, when the committer knows it already
     # (it holds its connection between batches), else looked up once per batch.
     sqlite: sqlite3.Connection | None = None
+    # PostgreSQL: the asyncpg connection under ``conn`` when the committer began the
+    # transaction on it (``Database._writing``): the batch's own statements run there.
+    pg: asyncpg.Connection | None = None
 
     async def _sqlite(self) -> sqlite3.Connection | None:
         if self.is_postgresql:
@@ -115,23 +119,40 @@ class UnitBatch:
         wanted = sorted({i for i in ids if i not in self._conversations})
         if not wanted:
             return
+        found, side_records = await self._load(wanted)
+        sides: dict[str, dict[str, ConversationSide]] = {i: {} for i in found}
+        for side in side_records:
+            sides[side.conversation_id][side.side] = side
+        for i in wanted:
+            self._conversations[i] = found.get(i)
+            self._sides[i] = sides.get(i, {})
+
+    async def _load(
+        self, wanted: list[str]
+    ) -> tuple[dict[str, Conversation], list[ConversationSide]]:
+        if self.pg is not None:
+            loaded = await pg_bulk.load_conversations(self.pg, wanted)
+            self.statements += 1
+            self.raw_statements += 1
+            found = {c.id: c for c in loaded}
+            if not found:
+                return found, []
+            self.statements += 1
+            self.raw_statements += 1
+            return found, await pg_bulk.load_sides(self.pg, list(found))
         query = select(_c).where(_c.c.id.in_(wanted)).order_by(_c.c.id)
         if self.is_postgresql:
             query = query.with_for_update(of=_c)
         rows = (await self.conn.execute(query)).all()
         self.statements += 1
         found = {row.id: Conversation.from_row(row) for row in rows}
-        sides: dict[str, dict[str, ConversationSide]] = {i: {} for i in found}
-        if found:
-            side_rows = (
-                await self.conn.execute(select(_s).where(_s.c.conversation_id.in_(list(found))))
-            ).all()
-            self.statements += 1
-            for row in side_rows:
-                sides[row.conversation_id][row.side] = ConversationSide.from_row(row)
-        for i in wanted:
-            self._conversations[i] = found.get(i)
-            self._sides[i] = sides.get(i, {})
+        if not found:
+            return found, []
+        side_rows = (
+            await self.conn.execute(select(_s).where(_s.c.conversation_id.in_(list(found))))
+        ).all()
+        self.statements += 1
+        return found, [ConversationSide.from_row(row) for row in side_rows]
 
     async def prefetch_sent(self, refs: Iterable[ClientRef]) -> None:
         """One lookup for every client id the batch's sends carry (idempotency)."""
@@ -153,6 +174,9 @@ class UnitBatch:
             elif sqlite is not None:
                 messages = sqlite_bulk.find_by_client_ids(sqlite, keys)
                 self.raw_statements += 1
+            elif self.pg is not None:
+                messages = await pg_bulk.find_by_client_ids(self.pg, keys)
+                self.raw_statements += 1
             else:
                 columns = (_m.c.org_id, _m.c.conversation_id, _m.c.sender_id, _m.c.client_id)
                 query = select(_m).where(tuple_(*columns).in_(keys))
@@ -162,6 +186,10 @@ class UnitBatch:
             }
         elif sqlite is not None:
             positions = sqlite_bulk.find_client_id_positions(sqlite, wanted)
+            self.raw_statements += 1
+            found = {ref: Sent(position, None) for ref, position in positions.items()}
+        elif self.pg is not None:
+            positions = await pg_bulk.find_client_id_positions(self.pg, wanted)
             self.raw_statements += 1
             found = {ref: Sent(position, None) for ref, position in positions.items()}
         else:
@@ -293,6 +321,9 @@ class UnitBatch:
         if sqlite is not None:
             sqlite_bulk.update_rows(sqlite, table.name, columns, keys, rows)
             self.raw_statements += 1
+        elif self.pg is not None:
+            await pg_bulk.update_rows(self.pg, table.name, columns, keys, rows)
+            self.raw_statements += 1
         else:
             statement = (
                 update(table)
@@ -311,6 +342,13 @@ class UnitBatch:
             if self.shares_messages and sqlite is not None:
                 sqlite_bulk.insert_messages(sqlite, written)
                 self.raw_statements += 1
+            elif self.shares_messages and self.pg is not None:
+                await pg_bulk.insert_messages(self.pg, written)
+                self.raw_statements += 1
+            elif self.pg is not None:
+                await pg_bulk.insert_outbox(self.pg, written)
+                self.raw_statements += 2
+                self.statements += 1
             elif self.shares_messages:
                 await insert_messages(self.conn, written)
             else:
@@ -353,9 +391,14 @@ class UnitBatch:
         return written
 
 
-async def forget_copied(conn: AsyncConnection, keys: Sequence[tuple[str, int]]) -> None:
+async def forget_copied(
+    conn: AsyncConnection, keys: Sequence[tuple[str, int]], pg: asyncpg.Connection | None = None
+) -> None:
     """Delete outbox rows by primary key, one statement (an index search per row)."""
     if not keys:
+        return
+    if pg is not None:
+        await pg_bulk.forget_copied(pg, keys)
         return
     by_conversation: dict[str, list[int]] = {}
     for conversation_id, position in keys:
