@@ -259,7 +259,6 @@ class Database:
             batch = UnitBatch(
                 conn,
                 shares_messages=self.shares_messages,
-                is_postgresql=not self.is_sqlite,
                 sqlite=self._held_sqlite,
                 pg=self._held_pg,
             )

@@ -8,8 +8,9 @@ cache, rows bound in C, arrays through ``unnest`` so a batch's rows are one roun
 
 Values go in and come out as SQLAlchemy stores and reads them on this connection: its
 asyncpg dialect gives ``json`` columns a codec that decodes to Python values but encodes
-text (SQLAlchemy does ``json.dumps`` itself), so JSON values are dumped here the same way. Errors are
-raised as SQLAlchemy's (``IntegrityError`` and friends), one set whichever path wrote.
+text (SQLAlchemy does ``json.dumps`` itself), so JSON values are dumped here the same
+way. Errors are raised as SQLAlchemy's (``IntegrityError`` and friends), one set
+whichever path wrote.
 """
 
 from __future__ import annotations

@@ -17,10 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import DatabaseError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.storage.message_store import StoredMessage, bucket_of
-from raasel.storage.sqlite_inline import InlineSqliteConnection
 
 _DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storage format
 
@@ -43,13 +41,6 @@ _CONVERT: dict[type, Any] = {
 def to_sqlite(value: Any) -> Any:
     convert = _CONVERT.get(type(value))
     return value if convert is None else convert(value)
-
-
-async def raw(conn: AsyncConnection) -> sqlite3.Connection | None:
-    """The sqlite3 connection under ``conn``, when it is our inline one."""
-    fairy = await conn.get_raw_connection()
-    driver = fairy.driver_connection
-    return driver.sqlite3_connection() if isinstance(driver, InlineSqliteConnection) else None
 
 
 @contextlib.contextmanager

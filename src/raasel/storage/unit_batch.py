@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.storage import pg_bulk, schema, sqlite_bulk
-from raasel.storage.message_rows import insert_messages, message_row, row_to_message
+from raasel.storage.message_rows import message_row, row_to_message
 from raasel.storage.message_store import StoredMessage
 from raasel.storage.records import Conversation, ConversationSide
 
@@ -70,7 +70,6 @@ class UnitBatch:
 
     conn: AsyncConnection
     shares_messages: bool
-    is_postgresql: bool
     events: list[Any] = field(default_factory=list)
     _conversations: dict[str, Conversation | None] = field(default_factory=dict)
     _sides: dict[str, dict[str, ConversationSide]] = field(default_factory=dict)
@@ -82,19 +81,14 @@ class UnitBatch:
     statements: int = 0
     raw_statements: int = 0  # of those, run on the driver directly (not seen by SQLAlchemy)
     _forgot: bool = False
-    # SQLite: the sqlite3 connection under ``conn``, when the committer knows it already
-    # (it holds its connection between batches), else looked up once per batch.
+    # The driver's connection under ``conn``, on which the committer began the batch
+    # (``Database._writing``): the batch's own statements run there, not through
+    # SQLAlchemy. Exactly one is set: sqlite3 on SQLite, asyncpg on PostgreSQL.
     sqlite: sqlite3.Connection | None = None
-    # PostgreSQL: the asyncpg connection under ``conn`` when the committer began the
-    # transaction on it (``Database._writing``): the batch's own statements run there.
     pg: asyncpg.Connection | None = None
 
-    async def _sqlite(self) -> sqlite3.Connection | None:
-        if self.is_postgresql:
-            return None
-        if self.sqlite is None:
-            self.sqlite = await sqlite_bulk.raw(self.conn)
-        return self.sqlite
+    def __post_init__(self) -> None:
+        assert (self.sqlite is None) != (self.pg is None), "one driver connection"
 
     # ----- loading -------------------------------------------------------------------
 
@@ -140,9 +134,9 @@ class UnitBatch:
             self.statements += 1
             self.raw_statements += 1
             return found, await pg_bulk.load_sides(self.pg, list(found))
-        query = select(_c).where(_c.c.id.in_(wanted)).order_by(_c.c.id)
-        if self.is_postgresql:
-            query = query.with_for_update(of=_c)
+        # SQLite (one writer, no row locks): through SQLAlchemy, which converts its text
+        # datetimes and JSON; the committer's cache spares most batches this load.
+        query = select(_c).where(_c.c.id.in_(wanted))
         rows = (await self.conn.execute(query)).all()
         self.statements += 1
         found = {row.id: Conversation.from_row(row) for row in rows}
@@ -159,7 +153,7 @@ class UnitBatch:
         wanted = [r for r in set(refs) if r not in self._sent]
         if not wanted:
             return
-        sqlite = await self._sqlite()
+        sqlite = self.sqlite
         found: dict[ClientRef, Sent] = {}
         if self.shares_messages:
             # The full unique key (org, conversation, sender, client id): an index lookup
@@ -174,13 +168,10 @@ class UnitBatch:
             elif sqlite is not None:
                 messages = sqlite_bulk.find_by_client_ids(sqlite, keys)
                 self.raw_statements += 1
-            elif self.pg is not None:
+            else:
+                assert self.pg is not None
                 messages = await pg_bulk.find_by_client_ids(self.pg, keys)
                 self.raw_statements += 1
-            else:
-                columns = (_m.c.org_id, _m.c.conversation_id, _m.c.sender_id, _m.c.client_id)
-                query = select(_m).where(tuple_(*columns).in_(keys))
-                messages = [row_to_message(r) for r in (await self.conn.execute(query)).all()]
             found = {
                 (m.conversation_id, m.sender_id, m.client_id): Sent(m.position, m) for m in messages
             }
@@ -188,19 +179,11 @@ class UnitBatch:
             positions = sqlite_bulk.find_client_id_positions(sqlite, wanted)
             self.raw_statements += 1
             found = {ref: Sent(position, None) for ref, position in positions.items()}
-        elif self.pg is not None:
+        else:
+            assert self.pg is not None
             positions = await pg_bulk.find_client_id_positions(self.pg, wanted)
             self.raw_statements += 1
             found = {ref: Sent(position, None) for ref, position in positions.items()}
-        else:
-            key = tuple_(
-                _client_ids.c.conversation_id, _client_ids.c.sender_id, _client_ids.c.client_id
-            )
-            rows = (await self.conn.execute(select(_client_ids).where(key.in_(wanted)))).all()
-            found = {
-                (r.conversation_id, r.sender_id, r.client_id): Sent(int(r.position), None)
-                for r in rows
-            }
         self.statements += 1
         for ref in wanted:
             self._sent[ref] = found.get(ref)
@@ -316,28 +299,20 @@ class UnitBatch:
         keys: Sequence[str],
         rows: list[list[Any]],
     ) -> None:
-        """One executemany ``UPDATE table SET columns WHERE keys`` (rows: values, then keys):
-        straight on sqlite3 on SQLite, through SQLAlchemy elsewhere."""
+        """One executemany ``UPDATE table SET columns WHERE keys`` (rows: values, then keys)
+        on the driver's connection."""
         if sqlite is not None:
             sqlite_bulk.update_rows(sqlite, table.name, columns, keys, rows)
-            self.raw_statements += 1
-        elif self.pg is not None:
-            await pg_bulk.update_rows(self.pg, table.name, columns, keys, rows)
-            self.raw_statements += 1
         else:
-            statement = (
-                update(table)
-                .where(and_(*(table.c[k] == bindparam(f"b_{k}") for k in keys)))
-                .values({name: bindparam(f"v_{name}") for name in columns})
-            )
-            names = [f"v_{n}" for n in columns] + [f"b_{k}" for k in keys]
-            await self.conn.execute(statement, [dict(zip(names, row, strict=True)) for row in rows])
+            assert self.pg is not None
+            await pg_bulk.update_rows(self.pg, table.name, columns, keys, rows)
+        self.raw_statements += 1
         self.statements += 1
 
     async def flush(self) -> list[StoredMessage]:
         """Write what units changed; return the messages written (for the outbox copy)."""
         written = self._messages
-        sqlite = await self._sqlite()
+        sqlite = self.sqlite
         if written:
             if self.shares_messages and sqlite is not None:
                 sqlite_bulk.insert_messages(sqlite, written)
@@ -349,9 +324,7 @@ class UnitBatch:
                 await pg_bulk.insert_outbox(self.pg, written)
                 self.raw_statements += 2
                 self.statements += 1
-            elif self.shares_messages:
-                await insert_messages(self.conn, written)
-            else:
+            else:  # SQLite metadata, a separate message store: its outbox
                 rows = [message_row(m) for m in written]
                 for row in rows:
                     del row["bucket"]
