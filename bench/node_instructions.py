@@ -4,6 +4,7 @@ fan-out and the ack), in a figure that does not depend on what else the machine 
 
     .venv/bin/python -m bench.node_instructions [--pairs 1,16] [--messages 96]
         [--features message_unread] [--raasel-commit REV] [--target python]
+        [--database postgresql] [--redis]
         [--database postgresql]
 
 The node runs under ``valgrind --tool=callgrind`` on a copy of bench.run's cached world
@@ -15,7 +16,10 @@ one at a time: the customer writes, the agent's console gets it, the agent answe
 ``callgrind_control -d`` dumps them. An idle window of the same length is counted too and
 subtracted (timers, sweeps). Result: (window - idle) / delivered messages. ``--pairs 1``
 is a lightly loaded node (every batch one unit); more pairs share batches. ``--features
-''`` connects as a client that declares no features (docs/protocol.md).
+''`` connects as a client that declares no features (docs/protocol.md). ``--database
+postgresql`` runs the node on a fresh copy of bench.scale_out's PostgreSQL world;
+``--redis`` gives it a private redis-server (the scale-out configuration's rate limits,
+presence and fan-out). PostgreSQL and Redis run outside valgrind and are not counted.
 """
 
 from __future__ import annotations
@@ -232,7 +236,7 @@ def start_node(var_dir: Path, out_dir: Path, env_extra: dict[str, str]) -> Targe
 
 def main() -> None:
     from bench.run import RESULTS, fresh_var, prepare_world, raise_fd_limit
-    from bench.scale_out import pg, pg_url, prepare_pg_world
+    from bench.scale_out import Redis, pg, pg_url, prepare_pg_world
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -245,6 +249,7 @@ def main() -> None:
     )
     parser.add_argument("--raasel-commit", default="", help="run this commit's src/")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--redis", action="store_true", help="a private redis-server too")
     parser.add_argument("--pairs-per-org", type=int, default=50)
     parser.add_argument("--rebuild-world", action="store_true")
     parser.add_argument(
@@ -268,10 +273,13 @@ def main() -> None:
         world_dir = prepare_world(source, max(counts), 0, args, scratch)
     world = World.load(world_dir / "world.json")
     var_dir = fresh_var(world_dir, scratch, "raasel")
+    redis = Redis(scratch) if args.redis else None
     if args.target == "python":
         target = start_relay(var_dir, scratch)
     else:
         extra = source.env() | ({"RAASEL_DATABASE_URL": pg_url(database)} if database else {})
+        if redis is not None:
+            extra["RAASEL_REDIS_URL"] = redis.url
         target = start_node(var_dir, scratch, extra)
     rows = []
     try:
@@ -281,10 +289,13 @@ def main() -> None:
             )
     finally:
         target.stop()
+        if redis is not None:
+            redis.stop()
         if database:
             asyncio.run(pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     label = "the python relay" if args.target == "python" else args.raasel_commit or "working tree"
-    print(f"Raasel {label} on {args.database}; features {features or 'none'}")
+    also = " + Redis" if args.redis else ""
+    print(f"Raasel {label} on {args.database}{also}; features {features or 'none'}")
     print(f"{'pairs':>5} {'delivered':>9} {'window s':>8} {'instructions/message':>21}")
     for row in rows:
         if "profile" in row:

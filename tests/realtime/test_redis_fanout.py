@@ -212,6 +212,29 @@ async def test_one_publishers_events_arrive_in_publish_order(nodes: list[Node]) 
         assert [d["n"] for _, d in node.got("message:new")] == expected
 
 
+async def test_events_sent_in_one_script_call_each_ring_their_own_rooms_nodes(
+    nodes: list[Node], spy: Spy
+) -> None:
+    """Consecutive events go to Redis in one script call (room_directory.PUBLISH); each
+    still rings exactly the nodes of its own rooms, in order."""
+    a, b, c = nodes
+    on_b = await b.socket("room:x")
+    on_c = await c.socket("room:y")
+    await a.bus.publish(
+        [
+            Event("message:new", {"n": 1}, ("room:x",)),
+            Event("message:new", {"n": 2}, ("room:y",)),
+            Event("message:new", {"n": 3}, ("room:x", "room:y")),
+            Event("message:new", {"n": 4}, ("room:nobody",)),
+        ]
+    )
+    await settle(lambda: len(b.got("message:new")) == 2, lambda: len(c.got("message:new")) == 2)
+    await asyncio.sleep(0.1)
+    assert b.got("message:new") == [(on_b, {"n": 1}), (on_b, {"n": 3})]
+    assert c.got("message:new") == [(on_c, {"n": 2}), (on_c, {"n": 3})]
+    assert len(spy.to(b)) == 2 and len(spy.to(c)) == 2 and spy.to(a) == []
+
+
 async def test_a_dead_node_is_erased_from_the_directory(redis_server: RedisServer) -> None:
     a, b = Node(redis_server.url, ttl=1.0), Node(redis_server.url, ttl=1.0)
     redis = aioredis.Redis.from_url(redis_server.url, decode_responses=True)

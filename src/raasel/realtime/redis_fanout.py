@@ -50,6 +50,7 @@ MAX_RECONNECT_SECONDS = 5.0
 RETRY_AFTER_FAILURE_SECONDS = 1.0
 MAX_QUEUED = 10_000  # operations waiting for the writer; beyond it, events are dropped
 MAX_PENDING_CONTROL = 1_000
+EVENTS_PER_CALL = 256  # events per publish script call: each call keeps Redis busy briefly
 NAMESPACE = "/"
 
 ControlHandler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
@@ -273,11 +274,24 @@ class RedisFanout(LeanManager):
             self.directory.reset(pipe, self.local_rooms())
             self._needs_reset = False
         results_of: list[tuple[_Op, int]] = []
+        events: list[_Op] = []  # consecutive emits: one script call (room_directory.PUBLISH)
+
+        def publish_events() -> None:
+            if events:
+                index = len(pipe.command_stack)
+                self.directory.publish(pipe, [(e.rooms, e.payload) for e in events])
+                results_of.extend((e, index) for e in events)
+                events.clear()
+
         for op in batch:
-            index = len(pipe.command_stack)
             if op.kind == "emit":
-                self.directory.publish(pipe, op.rooms, op.payload)
-            elif op.kind == "join":
+                events.append(op)
+                if len(events) >= EVENTS_PER_CALL:
+                    publish_events()
+                continue
+            publish_events()  # before this op: the order of the calls is kept
+            index = len(pipe.command_stack)
+            if op.kind == "join":
                 self.directory.join(pipe, op.room)
             elif op.kind == "leave":
                 self.directory.leave(pipe, op.room)
@@ -286,6 +300,7 @@ class RedisFanout(LeanManager):
             elif op.kind == "beat":
                 self.directory.heartbeat(pipe, self._ttl_ms)
             results_of.append((op, index))
+        publish_events()
         try:
             results = await pipe.execute(raise_on_error=False)
         except (RedisError, OSError) as exc:

@@ -16,19 +16,25 @@ so a restarted node never inherits a dead one's entries. docs/decisions.md, "Fan
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# One script call per event: look the rooms' nodes up and ring each other node's channel.
-# KEYS: room sets. ARGV: own incarnation, node channel prefix, payload. Returns nodes rung.
+# One script call for consecutive events: for each, look its rooms' nodes up and ring each
+# other node's channel. KEYS: every event's room sets, in order. ARGV: own incarnation,
+# node channel prefix, then per event its number of rooms and its payload. Returns nodes
+# rung.
 PUBLISH = """
-local nodes = redis.call('SUNION', unpack(KEYS))
-local sent = 0
-for _, node in ipairs(nodes) do
-  if node ~= ARGV[1] then
-    redis.call('PUBLISH', ARGV[2] .. node, ARGV[3])
-    sent = sent + 1
+local sent, key = 0, 1
+for i = 3, #ARGV, 2 do
+  local count = tonumber(ARGV[i])
+  local nodes = redis.call('SUNION', unpack(KEYS, key, key + count - 1))
+  key = key + count
+  for _, node in ipairs(nodes) do
+    if node ~= ARGV[1] then
+      redis.call('PUBLISH', ARGV[2] .. node, ARGV[i + 1])
+      sent = sent + 1
+    end
   end
 end
 return sent
@@ -128,10 +134,16 @@ class RoomDirectory:
     def own_rooms_key(self) -> str:
         return f"{self.base}node:{self.incarnation}:rooms"
 
-    def publish(self, pipe: Any, rooms: Iterable[str], payload: str) -> None:
-        keys = [self.room_key(r) for r in rooms]
-        channels = f"{self.prefix}fanout:node:"
-        pipe.evalsha(sha(PUBLISH), len(keys), *keys, self.incarnation, channels, payload)
+    def publish(self, pipe: Any, events: Sequence[tuple[Sequence[str], str]]) -> None:
+        """One script call for consecutive events (rooms, payload): each is published, in
+        order, to every other node in its rooms' sets (one call, not one per event: most
+        of a call's cost is redis-py's, per command, docs/benchmarks.md)."""
+        keys: list[str] = []
+        args: list[Any] = [self.incarnation, f"{self.prefix}fanout:node:"]
+        for rooms, payload in events:
+            keys += [self.room_key(r) for r in rooms]
+            args += [len(rooms), payload]
+        pipe.evalsha(sha(PUBLISH), len(keys), *keys, *args)
 
     def join(self, pipe: Any, room: str) -> None:
         pipe.sadd(self.room_key(room), self.incarnation)
