@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from raasel.lib.lean_async import LeanEvent, LeanQueue
+
 # Open connections per client address, HTTP and WebSocket alike (one server per process).
 OPEN_PER_IP: Counter[str] = Counter()
 
@@ -123,7 +125,16 @@ class GuardedHttp(HttpToolsProtocol):
 
 class GuardedWebSocket(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol, counted in ``OPEN_PER_IP`` while it is open (the
-    HTTP protocol hands the connection and its count over in the same step)."""
+    HTTP protocol hands the connection and its count over in the same step). Its inbound
+    queue and its ``writable`` flag are the lean ones of lib/lean_async.py: an idle
+    socket holds them for its whole life (docs/benchmarks.md, "Idle memory")."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = LeanQueue()  # type: ignore[assignment]
+        writable, self.writable = self.writable, LeanEvent()  # type: ignore[assignment]
+        if writable.is_set():
+            self.writable.set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)

@@ -26,6 +26,8 @@ from typing import Any
 import engineio
 from engineio import async_socket, exceptions, packet
 
+from raasel.lib.lean_async import LeanQueue
+
 _PING = packet.PING
 
 
@@ -147,6 +149,11 @@ class LeanEngineServer(engineio.AsyncServer):  # type: ignore[misc]
         # How often the heartbeat walks the sockets: a ping leaves at most this late,
         # a dead socket is closed at most this late after its ping timed out.
         self.tick = min(0.25, self.ping_timeout / 4)
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> LeanQueue[Any]:
+        """Each socket's packets out: a list, not asyncio.Queue's three deques and an
+        event (lib/lean_async.py; ~4 KB less per idle socket)."""
+        return LeanQueue()
 
     @property
     def sockets(self) -> LeanSockets:

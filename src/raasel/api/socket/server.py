@@ -118,6 +118,10 @@ class SocketApi:
                 )
             except RaaselError:
                 return False  # Engine.IO answers 401 and forgets the session
+            # python-engineio's request body reader is an instance of a class it makes
+            # for every request (~3 KB with its type); the session's environ lives as long
+            # as the socket, and a connect request's body was read already.
+            environ.pop("wsgi.input", None)
             return await admit(eio_sid, environ)
 
         sio.eio.on("connect", eio_connect)
