@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     # ping and a pong: docs/benchmarks.md measures it.
     heartbeat_interval_seconds: float = Field(default=3.0, gt=0, le=300)
     heartbeat_timeout_seconds: float = Field(default=1.5, gt=0, le=300)
+    # WebSocket permessage-deflate: every browser offers it, and each socket that takes it
+    # holds a zlib compressor and decompressor for its life, ~38 KB of an idle socket's
+    # memory for small JSON frames (docs/benchmarks.md, "Idle memory"). Off by default.
+    ws_per_message_deflate: bool = False
     upload_rate: str = "20/60"
     download_rate: str = "120/60"
     sync_rate: str = "30/10"

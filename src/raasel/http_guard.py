@@ -136,6 +136,12 @@ class GuardedWebSocket(WebSocketsSansIOProtocol):
         if writable.is_set():
             self.writable.set()
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if self.handshake_complete and getattr(self, "response", None) is not None:
+            # Accepted: the handshake's request and response (headers and all) are spent.
+            self.request = self.response = None  # type: ignore[assignment]
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._counted_ip: str | None = self.client[0] if self.client else "unknown"

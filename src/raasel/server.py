@@ -117,6 +117,8 @@ async def serve(settings: Settings) -> None:
             # Engine.IO's heartbeat already watches every socket (RAASEL_HEARTBEAT_*);
             # uvicorn's own WebSocket pings would double the cost for nothing.
             ws_ping_interval=None,
+            # No zlib contexts per socket unless asked for (RAASEL_WS_PER_MESSAGE_DEFLATE).
+            ws_per_message_deflate=settings.ws_per_message_deflate,
             log_level="warning",
             lifespan="on",
             # Client addresses (rate limits per IP) from X-Forwarded-For, only from a

@@ -31,7 +31,7 @@ def _wake(waiters: list[asyncio.Future[None]] | None, every: bool) -> None:
 class LeanQueue(Generic[T]):
     """An unbounded FIFO queue with asyncio.Queue's methods (see the module)."""
 
-    __slots__ = ("_items", "_getters", "_unfinished", "_joiners")
+    __slots__ = ("_getters", "_items", "_joiners", "_unfinished")
 
     def __init__(self) -> None:
         self._items: list[T] = []
