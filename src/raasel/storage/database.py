@@ -41,6 +41,7 @@ from raasel.storage.unit_batch import ClientRef, UnitBatch, forget_copied
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+READER_CACHE_KIB = 512
 
 
 def _sqlite_tuning(engine: Engine, *, synchronous: str, immediate: bool) -> None:
@@ -52,6 +53,11 @@ def _sqlite_tuning(engine: Engine, *, synchronous: str, immediate: bool) -> None
         cursor = dbapi_connection.cursor()
         if immediate:  # the writer sets WAL (persistent in the file); readers need not
             cursor.execute("PRAGMA journal_mode=WAL")
+        else:
+            # Each reader keeps its own copy of the pages it read: 16 readers at SQLite's
+            # 2 MB default held 14 MB after 2,000 socket logins and up to 32 MB in all;
+            # the file's pages stay in the OS's cache (docs/benchmarks.md, "Idle memory").
+            cursor.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
