@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import tracemalloc
+import types
 from pathlib import Path
 from types import FrameType
 
@@ -31,12 +32,18 @@ def malloc_totals() -> str:
     return f"malloc in use {info.uordblks + info.hblkhd} free {info.fordblks}"
 
 
+def kind(thing: object) -> str:
+    """The object's type; for coroutines and generators also the function they run."""
+    name = f"{type(thing).__module__}.{type(thing).__qualname__}"
+    if isinstance(thing, types.CoroutineType | types.GeneratorType):
+        name += f" {thing.__qualname__}"
+    return name
+
+
 def report(directory: Path, number: int) -> None:
     stem = directory / f"report{number}"
     rss = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    census = collections.Counter(
-        f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects()
-    )
+    census = collections.Counter(kind(o) for o in gc.get_objects())
     lines = [f"rss {rss}", malloc_totals(), *(f"{n} {k}" for k, n in census.most_common())]
     (stem.with_suffix(".census")).write_text("\n".join(lines) + "\n")
     (stem.with_suffix(".smaps")).write_text(Path("/proc/self/smaps").read_text())

@@ -11,9 +11,12 @@ Here the server's service task is the heartbeat: every ``tick`` it walks the soc
 sends the pings that are due (straight into the socket's queue) and closes the sockets
 whose ping went unanswered for ``ping_timeout``, cancelling their pending read (a
 half-open connection never answers it). The receive loop and the writer await their next
-packet directly. What the client sees does not change: the same OPEN packet, pings every
-``ping_interval`` (at most one tick late), the same close reasons. Long-polling sockets
-keep the library's own ``poll``. Tests: tests/api/test_heartbeat.py.
+packet directly. The writer is a task only while packets wait: it sends what is queued
+and ends, and the next packet starts another, so an idle socket holds no writer task and
+its coroutines (~2 KB; docs/benchmarks.md, "Idle memory"). What the client sees does not
+change: the same OPEN packet, pings every ``ping_interval`` (at most one tick late), the
+same close reasons. Long-polling sockets keep the library's own ``poll``.
+Tests: tests/api/test_heartbeat.py.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     connected: bool
     ping_due: float | None = None  # time.time() the next ping goes out
     _reader: asyncio.Task[Any] | None = None  # the receive loop, while it waits
+    _ws: Any = None  # the WebSocket of ``_websocket_handler``, while packets may go out
+    _writer: asyncio.Task[None] | None = None  # sending what is queued, then ending
 
     def schedule_ping(self) -> None:
         # As the library: only after the ping in flight was answered (or at connect).
@@ -51,7 +56,35 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     def ping(self, now: float) -> None:
         self.ping_due = None
         self.last_ping = now
-        self.queue.put_nowait(packet.Packet(_PING))
+        self._deliver(packet.Packet(_PING))
+
+    def _deliver(self, pkt: Any) -> None:
+        """Queue ``pkt`` (None: send the rest, then close) and start a writer if none runs."""
+        self.queue.put_nowait(pkt)
+        if self._ws is not None and self._writer is None:
+            self._writer = asyncio.ensure_future(self._write(self._ws))
+
+    async def _write(self, ws: Any) -> None:
+        try:
+            while not self.queue.empty():
+                pkt = self.queue.get_nowait()
+                self.queue.task_done()
+                if pkt is None:
+                    break
+                await ws.send(pkt.encode())
+            else:
+                self._writer = None  # all sent: the socket is idle again
+                return
+        except Exception as failed:  # as the library's writer: a failed send ends writing
+            self.server.logger.debug("%s: send failed (%s)", self.sid, type(failed).__name__)
+        except BaseException:
+            self._writer = None
+            raise
+        self._ws = None  # closing or failed: nothing more goes out
+        try:
+            await ws.close()
+        finally:
+            self._writer = None
 
     def abandon_read(self) -> None:
         """Stop waiting for a packet that a dead connection will never send."""
@@ -64,7 +97,7 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         if self.last_ping and time.time() - self.last_ping > self.server.ping_timeout:
             await self.check_ping_timeout()  # closes it, as the library does
             return
-        self.queue.put_nowait(pkt)
+        self._deliver(pkt)
 
     async def poll(self) -> list[Any]:
         if not self.upgraded:
@@ -90,20 +123,9 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         self.connected = True
         self.upgraded = True
         limit = self.server.max_http_buffer_size
-
-        async def writer() -> None:
-            while True:
-                packets = await self.poll()
-                if not packets:
-                    break
-                try:
-                    for pkt in packets:
-                        await ws.send(pkt.encode())
-                except Exception:
-                    break
-            await ws.close()
-
-        writer_task = asyncio.ensure_future(writer())
+        self._ws = ws
+        if not self.queue.empty():  # OPEN, and what the connect handler sent
+            self._writer = asyncio.ensure_future(self._write(ws))
         self._reader = asyncio.current_task()
         try:
             while True:
@@ -125,9 +147,10 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
                     self.server.logger.exception("Unknown receive error")
         finally:
             self._reader = None
-        self.queue.put_nowait(None)  # the writer sends what is queued, then stops
-        with contextlib.suppress(Exception):
-            await writer_task
+        self._deliver(None)  # the writer sends what is queued, then closes
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._writer
         await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
 
