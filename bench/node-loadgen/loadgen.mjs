@@ -140,7 +140,17 @@ function connect(client) {
     socket.onAny((name) => {
       if (name !== "message:new") bump(stats.otherEvents, name);
     });
+    // A connection closed before Socket.IO's CONNECT (e.g. a ping left unanswered while
+    // this process was starved) emits neither event below: count it, or the connecting
+    // worker would wait for it forever.
+    const closedEarly = (reason) => {
+      stats.connectFailed++;
+      bump(stats.connectErrors, `closed before connect: ${String(reason).slice(0, 60)}`);
+      resolve();
+    };
+    socket.once("disconnect", closedEarly);
     socket.once("connect", () => {
+      socket.off("disconnect", closedEarly);
       stats.connected++;
       socket.on("disconnect", () => {
         if (!client.closing) stats.disconnects++;
@@ -148,6 +158,7 @@ function connect(client) {
       resolve();
     });
     socket.once("connect_error", (error) => {
+      socket.off("disconnect", closedEarly);
       stats.connectFailed++;
       bump(stats.connectErrors, `${error.name}: ${String(error.message).slice(0, 80)}`);
       socket.close();
