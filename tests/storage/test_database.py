@@ -201,8 +201,7 @@ async def test_a_hot_batch_commits_on_the_driver_with_what_units_ran_through_sql
     first = asyncio.create_task(database.run(holding, fresh=False))
     await asyncio.sleep(0.05)
     units = [
-        asyncio.create_task(database.run(via_sqlalchemy(f"hot{i}"), fresh=False))
-        for i in range(3)
+        asyncio.create_task(database.run(via_sqlalchemy(f"hot{i}"), fresh=False)) for i in range(3)
     ]
     refused = asyncio.create_task(database.run(via_sqlalchemy("no", fail=True), fresh=False))
     await asyncio.sleep(0.05)
