@@ -218,3 +218,16 @@ async def test_a_hot_batch_commits_on_the_driver_with_what_units_ran_through_sql
     # The refused unit's row was written in the batch's transaction and is not undone by
     # its in-memory restore: a unit that fails after SQL must raise before it writes.
     assert {"hot0", "hot1", "hot2"} <= ids
+
+
+async def test_the_postgresql_committer_plans_each_batch_for_its_own_keys(
+    database: Database,
+) -> None:
+    """asyncpg prepares the batch's statements once; their plans must still use the
+    indexes (a generic plan of ``= ANY($1)`` scanned whole tables)."""
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL's plan cache")
+    await seed_org(database)
+    await database.write(insert_entry("e"))
+    assert database._held_pg is not None
+    assert await database._held_pg.fetchval("SHOW plan_cache_mode") == "force_custom_plan"

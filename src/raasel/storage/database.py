@@ -347,6 +347,10 @@ class Database:
             self._held = await self.writer.connect()
             driver = (await self._held.get_raw_connection()).driver_connection
             assert isinstance(driver, asyncpg.Connection)  # the asyncpg dialect's
+            # A plan per execution: asyncpg prepares each statement once, and PostgreSQL's
+            # generic plan for ``= ANY($1)`` and ``unnest`` joins, costed while the tables
+            # were small, scanned them whole as they grew (docs/decisions.md).
+            await driver.execute("SET plan_cache_mode = force_custom_plan")
             self._held_pg = driver
         conn, driver = self._held, self._held_pg
         try:
