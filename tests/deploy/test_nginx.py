@@ -9,6 +9,7 @@ the nodes and checks their internal certificate.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -100,17 +101,33 @@ def render(run: Path, front: Front, tls: Path, nodes: list[RunningServer]) -> Pa
     return main
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 15
+def _answers(port: int, *, tls: bool) -> bool:
+    """Does nginx itself answer on ``port``? A bare TCP connect is not enough: a connect to
+    a free port in the ephemeral range can connect to itself (Linux's self-connect), which
+    once let the tests start before nginx listened."""
+    try:
+        with contextlib.ExitStack() as stack:
+            conn = stack.enter_context(socket.create_connection(("127.0.0.1", port), 0.5))
+            if tls:
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                conn = stack.enter_context(context.wrap_socket(conn, server_hostname="localhost"))
+            conn.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            return conn.recv(5) == b"HTTP/"
+    except OSError:
+        return False
+
+
+def wait_for_front(front: Front, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"nginx exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("nginx did not listen")
+        if _answers(front.http_port, tls=False) and _answers(front.https_port, tls=True):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nginx did not answer: {log.read_text(errors='replace')[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +184,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for_port(proxy.https_port, process, run / "error.log")
+        wait_for_front(proxy, process, run / "error.log")
         yield proxy
     finally:
         if process is not None and process.poll() is None:
