@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from raasel.actions.context import Event
 from raasel.lib.clock import utcnow
 from raasel.storage.database import Database
-from raasel.storage.schema import audit_log, organizations
+from raasel.storage.message_store import StoredMessage
+from raasel.storage.schema import audit_log, messages, organizations
 from raasel.storage.tenancy import CrossTenant
 from raasel.storage.unit_batch import UnitBatch
 
@@ -231,3 +233,37 @@ async def test_the_postgresql_committer_plans_each_batch_for_its_own_keys(
     await database.write(insert_entry("e"))
     assert database._held_pg is not None
     assert await database._held_pg.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+
+
+async def test_a_driver_error_in_the_batchs_own_statements_is_sqlalchemys(
+    database: Database,
+) -> None:
+    """The batch's inserts run on the driver (sqlite_bulk.py, pg_bulk.py); a constraint
+    they break (here the unique client id; on PostgreSQL also the conversation's foreign
+    key) reaches the writer as SQLAlchemy's ``IntegrityError``, and nothing is stored."""
+    await seed_org(database)
+
+    async def twice(batch: UnitBatch) -> None:  # one client id at two positions
+        for position in (1, 2):
+            batch.add_message(
+                StoredMessage(
+                    org_id="1",
+                    conversation_id="c",
+                    position=position,
+                    id=position,
+                    sender_id="1",
+                    sender_side="customer",
+                    client_id="same",
+                    kind="text",
+                    body="x",
+                    attachment_id=None,
+                    created_at=utcnow(),
+                )
+            )
+
+    with pytest.raises(IntegrityError) as raised:
+        await database.run(twice, fresh=False)
+    assert raised.value.orig is not None
+    async with database.read(INSPECT) as conn:
+        assert (await conn.execute(select(messages.c.id))).all() == []
+    assert await database.write(insert_entry("after")) == "after"  # the committer goes on

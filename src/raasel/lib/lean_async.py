@@ -28,6 +28,17 @@ def _wake(waiters: list[asyncio.Future[None]] | None, every: bool) -> None:
                 return
 
 
+def _enlist(
+    waiters: list[asyncio.Future[None]] | None,
+) -> tuple[list[asyncio.Future[None]], asyncio.Future[None]]:
+    """A new waiter appended to ``waiters`` (made on first use: most never wait)."""
+    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    if waiters is None:
+        waiters = []
+    waiters.append(waiter)
+    return waiters, waiter
+
+
 class LeanQueue(Generic[T]):
     """An unbounded FIFO queue with asyncio.Queue's methods (see the module)."""
 
@@ -60,10 +71,7 @@ class LeanQueue(Generic[T]):
 
     async def get(self) -> T:
         while not self._items:
-            getter = asyncio.get_running_loop().create_future()
-            if self._getters is None:
-                self._getters = []
-            self._getters.append(getter)
+            self._getters, getter = _enlist(self._getters)
             try:
                 await getter
             except BaseException:
@@ -85,10 +93,7 @@ class LeanQueue(Generic[T]):
 
     async def join(self) -> None:
         if self._unfinished:
-            joiner = asyncio.get_running_loop().create_future()
-            if self._joiners is None:
-                self._joiners = []
-            self._joiners.append(joiner)
+            self._joiners, joiner = _enlist(self._joiners)
             await joiner
 
 
@@ -116,10 +121,7 @@ class LeanEvent:
     async def wait(self) -> Literal[True]:
         if self._value:
             return True
-        waiter = asyncio.get_running_loop().create_future()
-        if self._waiters is None:
-            self._waiters = []
-        self._waiters.append(waiter)
+        self._waiters, waiter = _enlist(self._waiters)
         try:
             await waiter
         finally:

@@ -17,24 +17,25 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 import asyncpg
 from sqlalchemy import JSON, Table
-from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from raasel.storage import schema
+from raasel.storage.driver_errors import as_sqlalchemy_errors
 from raasel.storage.message_store import StoredMessage, bucket_of
-from raasel.storage.records import Conversation, ConversationSide, _field_names
+from raasel.storage.records import Conversation, ConversationSide
 
 
 def _json_columns(table: Table) -> frozenset[str]:
     return frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
 
 
-_CONVERSATION_FIELDS = _field_names(Conversation)[0]
-_SIDE_FIELDS = _field_names(ConversationSide)[0]
+_CONVERSATION_FIELDS = tuple(f.name for f in fields(Conversation))
+_SIDE_FIELDS = tuple(f.name for f in fields(ConversationSide))
 _JSON = {t.name: _json_columns(t) for t in (schema.conversations, schema.conversation_sides)}
 _MESSAGE_FIELDS = (
     "org_id, conversation_id, position, id, sender_id, sender_side, client_id, kind, body,"
@@ -49,9 +50,9 @@ _LOAD_SIDES = (
     f"SELECT {', '.join(_SIDE_FIELDS)} FROM conversation_sides"  # noqa: S608 - schema names
     " WHERE conversation_id = ANY($1::varchar[])"
 )
-_FIND_BY_CLIENT_IDS = (
-    f"SELECT {', '.join('m.' + n.strip() for n in _MESSAGE_FIELDS.split(','))}"  # noqa: S608
-    " FROM messages m JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[])"
+_FIND_BY_CLIENT_IDS = (  # USING merges the key columns: the select list needs no prefix
+    f"SELECT {_MESSAGE_FIELDS}"  # noqa: S608 - constant
+    " FROM messages JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[])"
     " AS k(org_id, conversation_id, sender_id, client_id)"
     " USING (org_id, conversation_id, sender_id, client_id)"
 )
@@ -73,10 +74,9 @@ _INSERT_MESSAGES = (
     f"INSERT INTO messages ({_MESSAGE_COLUMNS}) SELECT * FROM unnest({_MESSAGE_ARRAYS})"  # noqa: S608
     " ON CONFLICT (org_id, conversation_id, bucket, position) DO NOTHING"
 )
-# The outbox (a separate message store, e.g. Cassandra): the same columns but the bucket.
-_OUTBOX_COLUMNS = _MESSAGE_COLUMNS.replace(" bucket,", "")
+# The outbox (a separate message store, e.g. Cassandra): the message's fields, no bucket.
 _INSERT_OUTBOX = (
-    f"INSERT INTO message_outbox ({_OUTBOX_COLUMNS}) SELECT * FROM unnest("  # noqa: S608
+    f"INSERT INTO message_outbox ({_MESSAGE_FIELDS}) SELECT * FROM unnest("  # noqa: S608
     "$1::varchar[], $2::varchar[], $3::bigint[], $4::bigint[], $5::varchar[], $6::varchar[],"
     " $7::varchar[], $8::varchar[], $9::text[], $10::varchar[], $11::timestamptz[])"
 )
@@ -92,14 +92,12 @@ _FORGET_COPIED = (
 )
 
 
-@contextlib.contextmanager
-def _like_sqlalchemy(statement: str) -> Iterator[None]:
-    try:
-        yield
-    except asyncpg.IntegrityConstraintViolationError as exc:
-        raise IntegrityError(statement, None, exc) from exc
-    except asyncpg.PostgresError as exc:
-        raise DatabaseError(statement, None, exc) from exc
+def _like_sqlalchemy(statement: str) -> contextlib.AbstractContextManager[None]:
+    return as_sqlalchemy_errors(
+        statement,
+        integrity=asyncpg.IntegrityConstraintViolationError,
+        database=asyncpg.PostgresError,
+    )
 
 
 async def load_conversations(

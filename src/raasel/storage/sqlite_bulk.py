@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import DatabaseError, IntegrityError
-
+from raasel.storage.driver_errors import as_sqlalchemy_errors
 from raasel.storage.message_store import StoredMessage, bucket_of
 
 _DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DATETIME storage format
@@ -43,16 +42,10 @@ def to_sqlite(value: Any) -> Any:
     return value if convert is None else convert(value)
 
 
-@contextlib.contextmanager
-def _like_sqlalchemy(statement: str) -> Iterator[None]:
-    """Raise what the SQLAlchemy path raises (``sqlalchemy.exc.IntegrityError`` and
-    friends), so callers see one set of errors whichever path wrote."""
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
-        raise IntegrityError(statement, None, exc) from exc
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(statement, None, exc) from exc
+def _like_sqlalchemy(statement: str) -> contextlib.AbstractContextManager[None]:
+    return as_sqlalchemy_errors(
+        statement, integrity=sqlite3.IntegrityError, database=sqlite3.DatabaseError
+    )
 
 
 def insert_messages(connection: sqlite3.Connection, messages: Sequence[StoredMessage]) -> None:
