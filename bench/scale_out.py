@@ -29,10 +29,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.loadgen import raise_fd_limit
 from bench.procstat import Window, cpu_model, rss_bytes
@@ -98,10 +100,45 @@ class Redis:
             self.process.wait(timeout=10)
 
 
+METRICS_PORTS: dict[str, int] = {}  # node name -> its loopback metrics port
+
+
+def scrape(name: str) -> dict[str, float]:
+    """The committer's histograms (sum and count) of one node, from its metrics port."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORTS[name]}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    wanted = ("raasel_commit_seconds", "raasel_commit_batch_units", "raasel_publish_seconds")
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name in wanted:
+            for sample in family.samples:
+                if sample.name.endswith(("_sum", "_count")):
+                    values[sample.name] = values.get(sample.name, 0.0) + sample.value
+    return values
+
+
+def committer_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Batches per second, units per batch and mean batch and publish times in a window."""
+
+    def delta(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    batches = max(delta("raasel_commit_seconds_count"), 1.0)
+    return {
+        "batches": batches,
+        "units_per_batch": delta("raasel_commit_batch_units_sum") / batches,
+        "commit_ms": 1000 * delta("raasel_commit_seconds_sum") / batches,
+        "publish_ms": 1000
+        * delta("raasel_publish_seconds_sum")
+        / max(delta("raasel_publish_seconds_count"), 1.0),
+    }
+
+
 def start_node(
     var_dir: Path, logs: Path, name: str, node_id: int, database: str, redis_url: str
 ) -> Target:
     port = free_port()
+    METRICS_PORTS[name] = free_port()
     target = Target(name, "raasel", port, var_dir / "tls" / "cert.pem")
     env = (
         os.environ.copy()
@@ -111,6 +148,7 @@ def start_node(
             "RAASEL_HTTPS_PORT": str(port),
             "RAASEL_DATABASE_URL": database,
             "RAASEL_NODE_ID": str(node_id),
+            "RAASEL_METRICS_PORT": str(METRICS_PORTS[name]),
         }
     )
     if redis_url:
@@ -166,6 +204,7 @@ async def run_cluster(
         extra = ("--agent-url", nodes[1].url, "--agent-ca", str(nodes[1].cert))
     baselines = {n.name: rss_bytes(n.pid) for n in nodes}
     gens = Loadgens()
+    committer: dict[str, dict[str, float]] = {}
     try:
         connected, failed = await gens.start(
             dataclasses.replace(first, name="raasel"),  # the load generator's Raasel mode
@@ -184,10 +223,21 @@ async def run_cluster(
         pids |= {f"loadgen{i}": p.pid for i, p in enumerate(gens.processes)}
         pids |= {f"pg{pid}": pid for pid in await backend_pids(database)}
         window = Window(pids)
+        scraped = {n.name: await asyncio.to_thread(scrape, n.name) for n in nodes}
         stop = asyncio.Event()
         sampler = asyncio.create_task(window.sample_until(stop))
         await asyncio.sleep(args.duration)
         cpu = window.finish()
+        for n in nodes:
+            figures = committer_figures(scraped[n.name], await asyncio.to_thread(scrape, n.name))
+            committer[n.name] = figures
+            print(
+                f"  {n.name} committer: {figures['batches'] / args.duration:.0f} batches/s,"
+                f" {figures['units_per_batch']:.1f} units each, BEGIN to COMMIT"
+                f" {figures['commit_ms']:.1f} ms,"
+                f" COMMIT to published {figures['publish_ms']:.1f} ms",
+                flush=True,
+            )
         stop.set()
         await sampler
         reports = await gens.finish(within=120)
@@ -210,6 +260,7 @@ async def run_cluster(
     rss["server_max"] = sum(window.rss_max.get(n.name, 0) for n in nodes)
     result = merge_pairs(reports, summary, rss, args)
     result["nodes"] = len(nodes)
+    result["committer"] = committer
     result["target"] = f"{len(nodes)}-node"
     delivered = result["delivered_per_s"]
     result["delivered_per_node_core"] = delivered / max(node_cpu / 100, 1e-9)
