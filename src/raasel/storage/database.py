@@ -276,9 +276,19 @@ class Database:
                 raise
             if self.is_sqlite:
                 await self._seed_from_cache(batch, {k for item in items for k in item.keys})
-            await batch.load(k for item in items for k in item.keys)
-            await batch.prefetch_sent(r for item in items for r in item.client_refs)
-            for item in items:
+            await batch.load(
+                (k for item in items for k in item.keys),
+                [r for item in items for r in item.client_refs],
+            )
+            reload = False  # a fresh unit dropped the batch's records: load the rest's at once
+            for index, item in enumerate(items):
+                if reload and not item.fresh:
+                    reload = False
+                    rest = items[index:]
+                    await batch.load(
+                        (k for later in rest for k in later.keys),
+                        [r for later in rest for r in later.client_refs],
+                    )
                 if item.fresh:
                     written += await batch.flush()
                     before = len(batch.events)
@@ -291,6 +301,7 @@ class Database:
                         del batch.events[before:]
                         outcomes.append((False, exc))
                     batch.forget()
+                    reload = True
                 else:
                     snapshot = batch.snapshot(item.keys)
                     try:

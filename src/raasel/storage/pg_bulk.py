@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import JSON, Table
+from sqlalchemy.dialects import postgresql
 
 from raasel.storage import schema
 from raasel.storage.driver_errors import as_sqlalchemy_errors
@@ -37,6 +38,16 @@ def _json_columns(table: Table) -> frozenset[str]:
 _CONVERSATION_FIELDS = tuple(f.name for f in fields(Conversation))
 _SIDE_FIELDS = tuple(f.name for f in fields(ConversationSide))
 _JSON = {t.name: _json_columns(t) for t in (schema.conversations, schema.conversation_sides)}
+
+
+def _array_types(table: Table) -> dict[str, str]:
+    """Each column's PostgreSQL type without its length: ``varchar(24)[]`` would cut a
+    longer value silently where the column itself refuses it."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return {c.name: c.type.compile(dialect=dialect).split("(")[0] for c in table.columns}
+
+
+_ARRAY_TYPES = {t.name: _array_types(t) for t in (schema.conversations, schema.conversation_sides)}
 _MESSAGE_FIELDS = (
     "org_id, conversation_id, position, id, sender_id, sender_side, client_id, kind, body,"
     " attachment_id, created_at"
@@ -46,44 +57,43 @@ _LOAD_CONVERSATIONS = (
     f"SELECT {', '.join(_CONVERSATION_FIELDS)} FROM conversations"  # noqa: S608 - schema names
     " WHERE id = ANY($1::varchar[]) ORDER BY id FOR UPDATE OF conversations"
 )
-_LOAD_SIDES = (
-    f"SELECT {', '.join(_SIDE_FIELDS)} FROM conversation_sides"  # noqa: S608 - schema names
-    " WHERE conversation_id = ANY($1::varchar[])"
+# After the lock (a statement of its own: one that waited for a row lock reads the other
+# tables as they were before it waited): the conversations' sides and the earlier messages
+# of the batch's client ids, each an array of rows, in one round trip. Under a busy event
+# loop each await of the committer waits for the loop's turn (docs/benchmarks.md).
+_SIDES = (
+    f"ARRAY(SELECT ROW({', '.join(_SIDE_FIELDS)}) FROM conversation_sides"  # noqa: S608
+    " WHERE conversation_id = ANY($1::varchar[]))"
 )
-_FIND_BY_CLIENT_IDS = (  # USING merges the key columns: the select list needs no prefix
-    f"SELECT {_MESSAGE_FIELDS}"  # noqa: S608 - constant
-    " FROM messages JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[])"
+_SIDES_AND_SENT_MESSAGES = (  # USING merges the key columns: the row needs no prefix
+    f"SELECT {_SIDES}, ARRAY(SELECT ROW({_MESSAGE_FIELDS})"  # noqa: S608 - constant
+    " FROM messages JOIN unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[])"
     " AS k(org_id, conversation_id, sender_id, client_id)"
-    " USING (org_id, conversation_id, sender_id, client_id)"
+    " USING (org_id, conversation_id, sender_id, client_id))"
 )
-_FIND_CLIENT_ID_POSITIONS = (
-    "SELECT c.conversation_id, c.sender_id, c.client_id, c.position FROM message_client_ids c"
-    " JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[])"
-    " AS k(conversation_id, sender_id, client_id) USING (conversation_id, sender_id, client_id)"
+_SIDES_AND_SENT_POSITIONS = (  # the outbox path: message_client_ids by primary key
+    f"SELECT {_SIDES}, ARRAY(SELECT ROW(c.conversation_id, c.sender_id, c.client_id,"  # noqa: S608
+    " c.position) FROM message_client_ids c JOIN unnest($2::varchar[], $3::varchar[],"
+    " $4::varchar[]) AS k(conversation_id, sender_id, client_id)"
+    " USING (conversation_id, sender_id, client_id))"
 )
 _MESSAGE_COLUMNS = (
     "org_id, conversation_id, bucket, position, id, sender_id, sender_side, client_id, kind,"
     " body, attachment_id, created_at"
 )
-_MESSAGE_ARRAYS = (
-    "$1::varchar[], $2::varchar[], $3::int[], $4::bigint[], $5::bigint[], $6::varchar[],"
-    " $7::varchar[], $8::varchar[], $9::varchar[], $10::text[], $11::varchar[],"
-    " $12::timestamptz[]"
-)
-_INSERT_MESSAGES = (
-    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) SELECT * FROM unnest({_MESSAGE_ARRAYS})"  # noqa: S608
-    " ON CONFLICT (org_id, conversation_id, bucket, position) DO NOTHING"
-)
-# The outbox (a separate message store, e.g. Cassandra): the message's fields, no bucket.
-_INSERT_OUTBOX = (
-    f"INSERT INTO message_outbox ({_MESSAGE_FIELDS}) SELECT * FROM unnest("  # noqa: S608
-    "$1::varchar[], $2::varchar[], $3::bigint[], $4::bigint[], $5::varchar[], $6::varchar[],"
-    " $7::varchar[], $8::varchar[], $9::text[], $10::varchar[], $11::timestamptz[])"
-)
-_INSERT_CLIENT_IDS = (
-    "INSERT INTO message_client_ids (conversation_id, sender_id, client_id, position,"
-    " created_at) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[],"
-    " $4::bigint[], $5::timestamptz[])"
+_MESSAGE_TYPES = (
+    "varchar",
+    "varchar",
+    "int",
+    "bigint",
+    "bigint",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "text",
+    "varchar",
+    "timestamptz",
 )
 _FORGET_COPIED = (
     "DELETE FROM message_outbox o USING unnest($1::varchar[], $2::bigint[])"
@@ -109,30 +119,35 @@ async def load_conversations(
     return [Conversation(*r) for r in rows]
 
 
-async def load_sides(connection: asyncpg.Connection, ids: Sequence[str]) -> list[ConversationSide]:
-    with _like_sqlalchemy(_LOAD_SIDES):
-        rows = await connection.fetch(_LOAD_SIDES, list(ids))
-    return [ConversationSide(*r) for r in rows]
+def _columns(rows: Sequence[tuple[str, ...]], width: int) -> list[list[str]]:
+    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
-async def find_by_client_ids(
-    connection: asyncpg.Connection, keys: Sequence[tuple[str, str, str, str]]
-) -> list[StoredMessage]:
-    """Messages by their unique key (org, conversation, sender, client id), one statement."""
-    columns = [list(c) for c in zip(*keys, strict=True)] if keys else [[], [], [], []]
-    with _like_sqlalchemy(_FIND_BY_CLIENT_IDS):
-        rows = await connection.fetch(_FIND_BY_CLIENT_IDS, *columns)
-    return [StoredMessage(*r) for r in rows]
+async def sides_and_sent_messages(
+    connection: asyncpg.Connection,
+    ids: Sequence[str],
+    keys: Sequence[tuple[str, str, str, str]],
+) -> tuple[list[ConversationSide], list[StoredMessage]]:
+    """The sides of conversations ``ids``, and the messages stored under the unique keys
+    (org, conversation, sender, client id): one statement."""
+    with _like_sqlalchemy(_SIDES_AND_SENT_MESSAGES):
+        row = await connection.fetchrow(_SIDES_AND_SENT_MESSAGES, list(ids), *_columns(keys, 4))
+    assert row is not None
+    return [ConversationSide(*s) for s in row[0]], [StoredMessage(*m) for m in row[1]]
 
 
-async def find_client_id_positions(
-    connection: asyncpg.Connection, refs: Sequence[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], int]:
-    """``message_client_ids`` by primary key (the outbox path), one statement."""
-    columns = [list(c) for c in zip(*refs, strict=True)] if refs else [[], [], []]
-    with _like_sqlalchemy(_FIND_CLIENT_ID_POSITIONS):
-        rows = await connection.fetch(_FIND_CLIENT_ID_POSITIONS, *columns)
-    return {(r[0], r[1], r[2]): int(r[3]) for r in rows}
+async def sides_and_sent_positions(
+    connection: asyncpg.Connection,
+    ids: Sequence[str],
+    refs: Sequence[tuple[str, str, str]],
+) -> tuple[list[ConversationSide], dict[tuple[str, str, str], int]]:
+    """The sides of conversations ``ids``, and the positions ``message_client_ids`` holds
+    for ``refs`` (the outbox path): one statement."""
+    with _like_sqlalchemy(_SIDES_AND_SENT_POSITIONS):
+        row = await connection.fetchrow(_SIDES_AND_SENT_POSITIONS, list(ids), *_columns(refs, 3))
+    assert row is not None
+    sides = [ConversationSide(*s) for s in row[0]]
+    return sides, {(r[0], r[1], r[2]): int(r[3]) for r in row[1]}
 
 
 def _message_columns(messages: Sequence[StoredMessage]) -> list[list[Any]]:
@@ -151,54 +166,90 @@ def _message_columns(messages: Sequence[StoredMessage]) -> list[list[Any]]:
     ]
 
 
-async def insert_messages(
-    connection: asyncpg.Connection, messages: Sequence[StoredMessage]
-) -> None:
-    """One multi-row insert; positions already stored are skipped (idempotent)."""
-    columns = _message_columns(messages)
-    columns.insert(2, [bucket_of(m.position) for m in messages])
-    with _like_sqlalchemy(_INSERT_MESSAGES):
-        await connection.execute(_INSERT_MESSAGES, *columns)
+class BatchWrite:
+    """A batch's writes as one statement: each part (the messages' insert, an update per
+    changed column set) a data-modifying ``WITH`` of its own, rows bound as arrays. The
+    parts touch disjoint rows (a conversation is in one column set), as PostgreSQL needs:
+    the parts of one statement run on one snapshot and must not change a row twice."""
 
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._args: list[Any] = []
 
-async def insert_outbox(connection: asyncpg.Connection, messages: Sequence[StoredMessage]) -> None:
-    """The messages into the outbox, and their client ids (idempotency), two statements."""
-    with _like_sqlalchemy(_INSERT_OUTBOX):
-        await connection.execute(_INSERT_OUTBOX, *_message_columns(messages))
-    with _like_sqlalchemy(_INSERT_CLIENT_IDS):
-        await connection.execute(
-            _INSERT_CLIENT_IDS,
+    def __bool__(self) -> bool:
+        return bool(self._parts)
+
+    def _arrays(self, types: Sequence[str], columns: Sequence[list[Any]]) -> str:
+        """``unnest($n::type[], ...)`` over ``columns``, numbered after the args so far."""
+        start = len(self._args) + 1
+        self._args.extend(columns)
+        return "unnest(" + ", ".join(f"${start + i}::{t}[]" for i, t in enumerate(types)) + ")"
+
+    def insert_messages(self, messages: Sequence[StoredMessage]) -> None:
+        """The messages; positions already stored are skipped (idempotent)."""
+        columns = _message_columns(messages)
+        columns.insert(2, [bucket_of(m.position) for m in messages])
+        self._parts.append(
+            f"INSERT INTO messages ({_MESSAGE_COLUMNS}) SELECT * FROM"  # noqa: S608 - constant
+            f" {self._arrays(_MESSAGE_TYPES, columns)}"
+            " ON CONFLICT (org_id, conversation_id, bucket, position) DO NOTHING"
+        )
+
+    def insert_outbox(self, messages: Sequence[StoredMessage]) -> None:
+        """The messages into the outbox (a separate message store), and their client ids."""
+        self._parts.append(
+            f"INSERT INTO message_outbox ({_MESSAGE_FIELDS}) SELECT * FROM"  # noqa: S608
+            f" {self._arrays(_MESSAGE_TYPES[:2] + _MESSAGE_TYPES[3:], _message_columns(messages))}"
+        )
+        columns: list[list[Any]] = [
             [m.conversation_id for m in messages],
             [m.sender_id for m in messages],
             [m.client_id for m in messages],
             [m.position for m in messages],
             [m.created_at for m in messages],
+        ]
+        self._parts.append(
+            "INSERT INTO message_client_ids (conversation_id, sender_id, client_id, position,"  # noqa: S608
+            " created_at) SELECT * FROM"
+            f" {self._arrays(('varchar', 'varchar', 'varchar', 'bigint', 'timestamptz'), columns)}"
         )
+
+    def update(
+        self,
+        table: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """``UPDATE table SET columns... WHERE keys...`` for each row (values, then keys).
+        Table and column names come from the schema, never input."""
+        names = [*columns, *keys]
+        json_columns = _JSON[table]
+        values: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
+        for i, name in enumerate(names):
+            if name in json_columns:
+                values[i] = [json.dumps(v) if v is not None else None for v in values[i]]
+        arrays = self._arrays([_ARRAY_TYPES[table][n] for n in names], values)
+        assignments = ", ".join(f"{n} = v.{n}" for n in columns)
+        where = " AND ".join(f"t.{n} = v.{n}" for n in keys)
+        self._parts.append(
+            f"UPDATE {table} AS t SET {assignments} FROM {arrays}"  # noqa: S608 - schema names
+            f" AS v({', '.join(names)}) WHERE {where}"
+        )
+
+    async def run(self, connection: asyncpg.Connection) -> None:
+        if not self._parts:
+            return
+        if len(self._parts) == 1:
+            statement = self._parts[0]
+        else:
+            ctes = ", ".join(f"w{i} AS ({part})" for i, part in enumerate(self._parts))
+            statement = f"WITH {ctes} SELECT 1"
+        with _like_sqlalchemy(statement):
+            await connection.execute(statement, *self._args)
 
 
 async def forget_copied(connection: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> None:
     """Delete outbox rows by primary key, one statement."""
     with _like_sqlalchemy(_FORGET_COPIED):
         await connection.execute(_FORGET_COPIED, [k[0] for k in keys], [k[1] for k in keys])
-
-
-async def update_rows(
-    connection: asyncpg.Connection,
-    table: str,
-    columns: Sequence[str],
-    keys: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-) -> None:
-    """``UPDATE table SET columns... WHERE keys...`` for each row (values, then keys), one
-    pipelined ``executemany``. Table and column names come from the schema, never input."""
-    assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(columns, 1))
-    where = " AND ".join(f"{name} = ${n}" for n, name in enumerate(keys, len(columns) + 1))
-    statement = f"UPDATE {table} SET {assignments} WHERE {where}"  # noqa: S608 - schema names
-    json_columns = _JSON[table]
-    encode = [name in json_columns for name in columns] + [False] * len(keys)
-    values = [
-        [json.dumps(v) if j and v is not None else v for v, j in zip(row, encode, strict=True)]
-        for row in rows
-    ]
-    with _like_sqlalchemy(statement):
-        await connection.executemany(statement, values)

@@ -42,6 +42,8 @@ _SIDE_FIELDS = (
 )
 
 ClientRef = tuple[str, str, str]  # (conversation id, sender id, client id)
+# One UPDATE: the table, the columns it sets, the key columns, rows of values then keys.
+_Update = tuple[Table, tuple[str, ...], tuple[str, ...], list[list[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +110,37 @@ class UnitBatch:
     def forgot(self) -> bool:
         return self._forgot
 
-    async def load(self, ids: Iterable[str]) -> None:
-        """Load (and on PostgreSQL lock, in id order) conversations not yet in memory."""
+    async def load(self, ids: Iterable[str], refs: Iterable[ClientRef] = ()) -> None:
+        """Load (and on PostgreSQL lock, in id order) conversations not yet in memory, and
+        look up every client id in ``refs`` (idempotency): on PostgreSQL two statements,
+        the lock and then the rest."""
         wanted = sorted({i for i in ids if i not in self._conversations})
-        if not wanted:
+        if self.pg is None:
+            if wanted:
+                found, side_records = await self._load_sqlite(wanted)
+                self._keep(wanted, found, side_records)
+            await self.prefetch_sent(refs)
             return
-        found, side_records = await self._load(wanted)
+        found = {}
+        if wanted:
+            found = {c.id: c for c in await pg_bulk.load_conversations(self.pg, wanted)}
+            self._count()
+            for i in wanted:  # known before the sides, so the client-id keys can use them
+                self._conversations[i] = found.get(i)
+        sent = [r for r in set(refs) if r not in self._sent]
+        if found or sent:
+            side_records = await self._sides_and_sent(self.pg, list(found), sent)
+        else:
+            side_records = []
+        if wanted:
+            self._keep(wanted, found, side_records)
+
+    def _keep(
+        self,
+        wanted: list[str],
+        found: dict[str, Conversation],
+        side_records: list[ConversationSide],
+    ) -> None:
         sides: dict[str, dict[str, ConversationSide]] = {i: {} for i in found}
         for side in side_records:
             sides[side.conversation_id][side.side] = side
@@ -121,19 +148,42 @@ class UnitBatch:
             self._conversations[i] = found.get(i)
             self._sides[i] = sides.get(i, {})
 
-    async def _load(
+    def _count(self) -> None:
+        """One statement of the batch's own, run on the driver."""
+        self.statements += 1
+        self.raw_statements += 1
+
+    def _sent_keys(self, refs: Iterable[ClientRef]) -> list[tuple[str, str, str, str]]:
+        """The messages' unique keys (org, conversation, sender, client id) of ``refs``
+        whose conversation the batch holds: an index lookup each, whatever its length."""
+        keys = []
+        for conversation_id, sender_id, client_id in refs:
+            conversation = self._conversations.get(conversation_id)
+            if conversation is not None:
+                keys.append((conversation.org_id, conversation_id, sender_id, client_id))
+        return keys
+
+    async def _sides_and_sent(
+        self, pg: asyncpg.Connection, ids: list[str], refs: list[ClientRef]
+    ) -> list[ConversationSide]:
+        """PostgreSQL: the sides of ``ids`` and the client ids ``refs``, one statement."""
+        found: dict[ClientRef, Sent] = {}
+        if self.shares_messages:
+            sides, messages = await pg_bulk.sides_and_sent_messages(pg, ids, self._sent_keys(refs))
+            found = {
+                (m.conversation_id, m.sender_id, m.client_id): Sent(m.position, m) for m in messages
+            }
+        else:
+            sides, positions = await pg_bulk.sides_and_sent_positions(pg, ids, refs)
+            found = {ref: Sent(position, None) for ref, position in positions.items()}
+        self._count()
+        for ref in refs:
+            self._sent[ref] = found.get(ref)
+        return sides
+
+    async def _load_sqlite(
         self, wanted: list[str]
     ) -> tuple[dict[str, Conversation], list[ConversationSide]]:
-        if self.pg is not None:
-            loaded = await pg_bulk.load_conversations(self.pg, wanted)
-            self.statements += 1
-            self.raw_statements += 1
-            found = {c.id: c for c in loaded}
-            if not found:
-                return found, []
-            self.statements += 1
-            self.raw_statements += 1
-            return found, await pg_bulk.load_sides(self.pg, list(found))
         # SQLite (one writer, no row locks): through SQLAlchemy, which converts its text
         # datetimes and JSON; the committer's cache spares most batches this load.
         query = select(_c).where(_c.c.id.in_(wanted))
@@ -153,35 +203,21 @@ class UnitBatch:
         wanted = [r for r in set(refs) if r not in self._sent]
         if not wanted:
             return
+        if self.pg is not None:
+            await self._sides_and_sent(self.pg, [], wanted)
+            return
         sqlite = self.sqlite
+        assert sqlite is not None
         found: dict[ClientRef, Sent] = {}
         if self.shares_messages:
-            # The full unique key (org, conversation, sender, client id): an index lookup
-            # per ref, whatever the conversation's length.
-            keys = []
-            for conversation_id, sender_id, client_id in wanted:
-                conversation = self._conversations.get(conversation_id)
-                if conversation is not None:
-                    keys.append((conversation.org_id, conversation_id, sender_id, client_id))
-            if not keys:
-                messages: list[StoredMessage] = []
-            elif sqlite is not None:
-                messages = sqlite_bulk.find_by_client_ids(sqlite, keys)
-                self.raw_statements += 1
-            else:
-                assert self.pg is not None
-                messages = await pg_bulk.find_by_client_ids(self.pg, keys)
-                self.raw_statements += 1
+            keys = self._sent_keys(wanted)
+            messages = sqlite_bulk.find_by_client_ids(sqlite, keys) if keys else []
+            self.raw_statements += bool(keys)
             found = {
                 (m.conversation_id, m.sender_id, m.client_id): Sent(m.position, m) for m in messages
             }
-        elif sqlite is not None:
-            positions = sqlite_bulk.find_client_id_positions(sqlite, wanted)
-            self.raw_statements += 1
-            found = {ref: Sent(position, None) for ref, position in positions.items()}
         else:
-            assert self.pg is not None
-            positions = await pg_bulk.find_client_id_positions(self.pg, wanted)
+            positions = sqlite_bulk.find_client_id_positions(sqlite, wanted)
             self.raw_statements += 1
             found = {ref: Sent(position, None) for ref, position in positions.items()}
         self.statements += 1
@@ -291,40 +327,59 @@ class UnitBatch:
         self._sent.clear()
         self._sent_order.clear()
 
-    async def _update(
-        self,
-        sqlite: sqlite3.Connection | None,
-        table: Table,
-        columns: Sequence[str],
-        keys: Sequence[str],
-        rows: list[list[Any]],
-    ) -> None:
-        """One executemany ``UPDATE table SET columns WHERE keys`` (rows: values, then keys)
-        on the driver's connection."""
-        if sqlite is not None:
-            sqlite_bulk.update_rows(sqlite, table.name, columns, keys, rows)
-        else:
-            assert self.pg is not None
-            await pg_bulk.update_rows(self.pg, table.name, columns, keys, rows)
-        self.raw_statements += 1
-        self.statements += 1
+    def _updates(self) -> list[_Update]:
+        """The changed rows: one ``UPDATE`` per changed column set of the conversations,
+        one for the sides (rows: values, then keys)."""
+        by_columns: dict[tuple[str, ...], list[Conversation]] = {}
+        for conversation_id, columns in self._dirty.items():
+            record = self._conversations[conversation_id]
+            assert record is not None
+            by_columns.setdefault(tuple(sorted(columns)), []).append(record)
+        updates: list[_Update] = [
+            (_c, changed, ("id",), [[*(getattr(r, n) for n in changed), r.id] for r in records])
+            for changed, records in by_columns.items()
+        ]
+        if self._dirty_sides:
+            sides = [self._sides[c][side] for c, side in sorted(self._dirty_sides)]
+            values = [
+                [*(getattr(r, n) for n in _SIDE_FIELDS), r.conversation_id, r.side] for r in sides
+            ]
+            updates.append((_s, _SIDE_FIELDS, ("conversation_id", "side"), values))
+        return updates
 
     async def flush(self) -> list[StoredMessage]:
         """Write what units changed; return the messages written (for the outbox copy)."""
         written = self._messages
-        sqlite = self.sqlite
+        if self.pg is not None:
+            await self._flush_postgresql(self.pg, written)
+        else:
+            assert self.sqlite is not None
+            await self._flush_sqlite(self.sqlite, written)
+        self._messages = []
+        self._dirty = {}
+        self._dirty_sides = set()
+        return written
+
+    async def _flush_postgresql(self, pg: asyncpg.Connection, written: list[StoredMessage]) -> None:
+        """One statement for all of it (pg_bulk.BatchWrite)."""
+        write = pg_bulk.BatchWrite()
+        if written and self.shares_messages:
+            write.insert_messages(written)
+        elif written:
+            write.insert_outbox(written)
+        for table, columns, keys, values in self._updates():
+            write.update(table.name, columns, keys, values)
+        if write:
+            await write.run(pg)
+            self.raw_statements += 1
+            self.statements += 1
+
+    async def _flush_sqlite(self, sqlite: sqlite3.Connection, written: list[StoredMessage]) -> None:
         if written:
-            if self.shares_messages and sqlite is not None:
+            if self.shares_messages:
                 sqlite_bulk.insert_messages(sqlite, written)
                 self.raw_statements += 1
-            elif self.shares_messages and self.pg is not None:
-                await pg_bulk.insert_messages(self.pg, written)
-                self.raw_statements += 1
-            elif self.pg is not None:
-                await pg_bulk.insert_outbox(self.pg, written)
-                self.raw_statements += 2
-                self.statements += 1
-            else:  # SQLite metadata, a separate message store: its outbox
+            else:  # a separate message store: its outbox
                 rows = [message_row(m) for m in written]
                 for row in rows:
                     del row["bucket"]
@@ -344,24 +399,10 @@ class UnitBatch:
                 )
                 self.statements += 1
             self.statements += 1
-        by_columns: dict[tuple[str, ...], list[Conversation]] = {}
-        for conversation_id, columns in self._dirty.items():
-            record = self._conversations[conversation_id]
-            assert record is not None
-            by_columns.setdefault(tuple(sorted(columns)), []).append(record)
-        for changed, records in by_columns.items():
-            values = [[*(getattr(r, n) for n in changed), r.id] for r in records]
-            await self._update(sqlite, _c, changed, ("id",), values)
-        if self._dirty_sides:
-            sides = [self._sides[c][side] for c, side in sorted(self._dirty_sides)]
-            values = [
-                [*(getattr(r, n) for n in _SIDE_FIELDS), r.conversation_id, r.side] for r in sides
-            ]
-            await self._update(sqlite, _s, _SIDE_FIELDS, ("conversation_id", "side"), values)
-        self._messages = []
-        self._dirty = {}
-        self._dirty_sides = set()
-        return written
+        for table, columns, keys, values in self._updates():
+            sqlite_bulk.update_rows(sqlite, table.name, columns, keys, values)
+            self.raw_statements += 1
+            self.statements += 1
 
 
 async def forget_copied(
