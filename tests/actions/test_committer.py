@@ -84,3 +84,45 @@ async def test_a_failing_hot_unit_is_undone_without_touching_its_neighbours(
     assert current.last_position == int(sent.result["position"])
     with pytest.raises(RuntimeError):
         await services.db.run(raises_after_change, keys=[cid], fresh=False)
+
+
+async def test_a_batch_of_replies_is_indexed_and_counts_one_first_response(
+    services: Services, cast: Cast
+) -> None:
+    """The messages of a batch are one insert; its triggers (per statement on PostgreSQL,
+    per row on SQLite) index every text for search and note the conversation's first
+    response once, at the earliest reply, as if the rows came one at a time."""
+    from datetime import datetime
+
+    from sqlalchemy import select, text
+
+    from raasel.storage.schema import report_events
+
+    cid = await _open(services, cast, "indexed")
+    batches = services.db.batches
+    replies = await asyncio.gather(
+        *(
+            messages.do_send_message(
+                services, cast.agent, cid, client_id=f"reply-{i}", text=f"answer{i} here"
+            )
+            for i in range(4)
+        )
+    )
+    assert services.db.batches - batches < 4  # some of them shared a batch
+    async with services.db.read(INSPECT) as conn:
+        firsts = (
+            await conn.execute(
+                select(report_events.c.at).where(
+                    report_events.c.conversation_id == cid,
+                    report_events.c.kind == "first_response",
+                )
+            )
+        ).all()
+        searchable = (
+            await conn.execute(
+                text("SELECT body FROM message_search WHERE conversation_id = :c"), {"c": cid}
+            )
+        ).all()
+    earliest = min(replies, key=lambda r: r.result["position"]).result["created_at"]
+    assert [row.at for row in firsts] == [datetime.fromisoformat(earliest)]
+    assert {row.body for row in searchable} >= {f"answer{i} here" for i in range(4)}

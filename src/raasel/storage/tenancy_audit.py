@@ -52,6 +52,7 @@ def _expected_keys() -> set[str]:
         *tenant_ddl.TEAM_ROOM_TENANT_KEYS,
         *tenant_ddl.TEAM_ROOM_FILE_KEYS,
         *(tenant_ddl.message_key_name(t) for t in tenant_ddl.MESSAGE_SPACE_TABLES),
+        *(tenant_ddl.message_move_key_name(t) for t in tenant_ddl.MESSAGE_SPACE_TABLES),
         tenant_ddl.NOT_DIRECT_CHECK,
     }
 

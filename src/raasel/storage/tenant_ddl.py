@@ -398,3 +398,82 @@ def drop_key_statements(
     if not with_unique_keys:
         return statements
     return statements + [f"DROP INDEX IF EXISTS {name}" for name in TENANT_UNIQUE_KEYS]
+
+
+#: Migration 0024: the insert check once per statement over its new rows (a batch's
+#: messages are one multi-row insert: the row trigger's plpgsql call per row cost 66 µs
+#: each, docs/benchmarks.md); a row trigger under its own name still checks updates
+#: that move a message to another conversation or space.
+MESSAGE_KEYS_FUNCTION = "raasel_messages_in_their_space"
+
+
+def message_move_key_name(table: str) -> str:
+    return f"tenant_{table}_conversation_moved"
+
+
+def message_keys_function(holders: tuple[str, ...] = ORG_MESSAGE_HOLDERS) -> str:
+    """The statement trigger of ``message_statement_key_statements``: the spaces of the
+    statement's new rows locked ``FOR KEY SHARE`` (as the row trigger did, one lookup per
+    holder table for all rows), then the first row in none of them refused by name."""
+    org_rows = f"SELECT org_id, conversation_id FROM new_rows WHERE org_id <> '{DIRECT_SPACE}'"
+    locks = "".join(
+        f"""
+            PERFORM 1 FROM {table} WHERE (org_id, id) IN ({org_rows}) FOR KEY SHARE;"""
+        for table in holders
+    )
+    found = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {table} h WHERE h.org_id = n.org_id AND h.id = n.conversation_id)"
+        for table in holders
+    )
+    return f"""CREATE OR REPLACE FUNCTION {MESSAGE_KEYS_FUNCTION}() RETURNS trigger
+        LANGUAGE plpgsql SET search_path = public, pg_temp AS $fn$
+        DECLARE
+            stray record;
+        BEGIN
+            PERFORM 1 FROM direct_conversations WHERE id IN
+                (SELECT conversation_id FROM new_rows WHERE org_id = '{DIRECT_SPACE}')
+                FOR KEY SHARE;{locks}
+            SELECT n.org_id, n.conversation_id INTO stray FROM new_rows n
+            WHERE NOT CASE WHEN n.org_id = '{DIRECT_SPACE}'
+                THEN EXISTS (SELECT 1 FROM direct_conversations d WHERE d.id = n.conversation_id)
+                ELSE {found} END
+            LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                    CONSTRAINT = TG_NAME, TABLE = TG_TABLE_NAME,
+                    MESSAGE = format('%s: conversation %s is not in the space %s',
+                                     TG_NAME, stray.conversation_id, stray.org_id);
+            END IF;
+            RETURN NULL;
+        END $fn$"""
+
+
+def message_statement_key_statements() -> list[str]:
+    """Migration 0024 up: the insert check per statement, the update check per row."""
+    statements = [message_keys_function()]
+    for table in MESSAGE_SPACE_TABLES:
+        name = message_key_name(table)
+        statements += [
+            f"DROP TRIGGER IF EXISTS {name} ON {table}",
+            f"CREATE TRIGGER {name} AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {MESSAGE_KEYS_FUNCTION}()",
+            f"CREATE CONSTRAINT TRIGGER {message_move_key_name(table)} AFTER UPDATE OF org_id,"
+            f" conversation_id ON {table} FOR EACH ROW EXECUTE FUNCTION"
+            f" {MESSAGE_KEY_FUNCTION}()",
+        ]
+    return statements
+
+
+def message_row_key_statements() -> list[str]:
+    """Migration 0024 down: the row trigger for inserts and updates, as before."""
+    statements = []
+    for table in MESSAGE_SPACE_TABLES:
+        name = message_key_name(table)
+        statements += [
+            f"DROP TRIGGER IF EXISTS {message_move_key_name(table)} ON {table}",
+            f"DROP TRIGGER IF EXISTS {name} ON {table}",
+            f"CREATE CONSTRAINT TRIGGER {name} AFTER INSERT OR UPDATE OF org_id,"
+            f" conversation_id ON {table} FOR EACH ROW EXECUTE FUNCTION"
+            f" {MESSAGE_KEY_FUNCTION}()",
+        ]
+    return [*statements, f"DROP FUNCTION IF EXISTS {MESSAGE_KEYS_FUNCTION}()"]
