@@ -210,11 +210,47 @@ async def test_a_burst_beyond_the_connection_pool_is_served(state: EphemeralStat
     assert waits.count(0) == 250
 
 
+async def test_hits_asked_at_once_are_each_answered_in_order(state: EphemeralState) -> None:
+    """One tick's hits (one script call on Redis) count as if asked one by one: per key,
+    in the order asked; a hit that only asks logs nothing."""
+    rate = Rate(2, 60)
+    waits = await asyncio.gather(
+        state.hit("a", rate),
+        state.hit("b", rate),
+        state.hit("a", rate, record=False),
+        state.hit("a", rate),
+        state.hit("a", rate),
+        state.hit("b", rate),
+    )
+    assert waits[:4] == [0, 0, 0, 0]
+    assert 1 <= waits[4] <= 60
+    assert waits[5] == 0
+
+
 async def test_the_back_end_answers(state: EphemeralState) -> None:
     assert await state.check() is None
 
 
 # Redis only: what several nodes sharing one Redis must see.
+
+
+async def test_one_ticks_hits_are_one_redis_call(redis_nodes: MakeNode) -> None:
+    node = await redis_nodes()
+    client = aioredis.Redis.from_url(REDIS_URL)
+
+    async def script_calls() -> int:
+        stats = await client.info("commandstats")
+        return sum(int(stats.get(f"cmdstat_{c}", {}).get("calls", 0)) for c in ("evalsha", "eval"))
+
+    try:
+        await node.hit("warm", Rate(100, 60))  # loads the script
+        before = await script_calls()
+        waits = await asyncio.gather(*(node.hit(f"k{i % 5}", Rate(100, 60)) for i in range(40)))
+        # Other clients of this Redis may call scripts meanwhile: at most a few more.
+        assert waits == [0] * 40
+        assert (await script_calls()) - before < 5
+    finally:
+        await client.aclose()
 
 
 async def test_nodes_share_counts_limits_and_rotation(redis_nodes: MakeNode) -> None:
