@@ -46,6 +46,7 @@ class MailOutbox:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     def wake(self) -> None:
         """A mail was committed: deliver now (starts the worker on first use)."""
@@ -53,17 +54,24 @@ class MailOutbox:
         self.start()
 
     def start(self) -> None:
+        if self._closed:
+            return
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="mail-outbox")
 
     async def close(self) -> None:
+        """Stop the worker. The flag as well as the cancel: a cancel can be lost (Python
+        3.11's ``wait_for`` swallows one that lands as its awaited call completes, seen in
+        an SMTP send), and the worker then stops at the top of its loop."""
+        self._closed = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.clear()
             try:
                 await self.deliver_due()
