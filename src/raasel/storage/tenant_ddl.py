@@ -245,6 +245,14 @@ def message_key_statements() -> list[str]:
 ORG_MESSAGE_HOLDERS = ("conversations", "community_channels", "team_rooms")
 
 
+def _refusal(conversation: str, space: str) -> str:
+    """The message-key triggers' error: a foreign-key violation named by the trigger."""
+    return f"""RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                    CONSTRAINT = TG_NAME, TABLE = TG_TABLE_NAME,
+                    MESSAGE = format('%s: conversation %s is not in the space %s',
+                                     TG_NAME, {conversation}, {space});"""
+
+
 def message_key_function(holders: tuple[str, ...] = ORG_MESSAGE_HOLDERS) -> str:
     """The trigger function of ``message_key_statements``: a message of an organization
     belongs to a row ``(org_id, id)`` of one of ``holders``, locked ``FOR KEY SHARE``."""
@@ -267,10 +275,7 @@ def message_key_function(holders: tuple[str, ...] = ORG_MESSAGE_HOLDERS) -> str:
                 WHERE org_id = NEW.org_id AND id = NEW.conversation_id FOR KEY SHARE;{lookups}
             END IF;
             IF NOT FOUND THEN
-                RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-                    CONSTRAINT = TG_NAME, TABLE = TG_TABLE_NAME,
-                    MESSAGE = format('%s: conversation %s is not in the space %s',
-                                     TG_NAME, NEW.conversation_id, NEW.org_id);
+                {_refusal("NEW.conversation_id", "NEW.org_id")}
             END IF;
             RETURN NULL;
         END $fn$"""
@@ -439,10 +444,7 @@ def message_keys_function(holders: tuple[str, ...] = ORG_MESSAGE_HOLDERS) -> str
                 ELSE {found} END
             LIMIT 1;
             IF FOUND THEN
-                RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-                    CONSTRAINT = TG_NAME, TABLE = TG_TABLE_NAME,
-                    MESSAGE = format('%s: conversation %s is not in the space %s',
-                                     TG_NAME, stray.conversation_id, stray.org_id);
+                {_refusal("stray.conversation_id", "stray.org_id")}
             END IF;
             RETURN NULL;
         END $fn$"""
