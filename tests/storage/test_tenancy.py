@@ -261,6 +261,7 @@ async def test_the_reader_role_reads_only(services: Services) -> None:
         "outbox row in another's conversation",
         "direct-space message in an organization's conversation",
         "organization's message in a direct chat",
+        "message moved into another's conversation",
         "channel into another's group",
     ],
 )
@@ -306,6 +307,9 @@ async def test_a_write_cannot_attach_a_row_to_another_tenant(
         "organization's message in a direct chat": schema.messages.insert().values(
             _message(a.org_id, await _direct_chat(services, a, b), a.agent.user_id)
         ),
+        "message moved into another's conversation": update(schema.messages)
+        .where(schema.messages.c.conversation_id == a.conversation_id)
+        .values(conversation_id=b.conversation_id),
         "channel into another's group": schema.channels.insert().values(
             id=new_str_id(),
             org_id=a.org_id,

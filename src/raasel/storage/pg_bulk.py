@@ -47,11 +47,18 @@ def _array_types(table: Table) -> dict[str, str]:
     return {c.name: c.type.compile(dialect=dialect).split("(")[0] for c in table.columns}
 
 
-_ARRAY_TYPES = {t.name: _array_types(t) for t in (schema.conversations, schema.conversation_sides)}
-_MESSAGE_FIELDS = (
-    "org_id, conversation_id, position, id, sender_id, sender_side, client_id, kind, body,"
-    " attachment_id, created_at"
-)
+_ARRAY_TYPES = {
+    t.name: _array_types(t)
+    for t in (
+        schema.conversations,
+        schema.conversation_sides,
+        schema.messages,
+        schema.message_outbox,
+        schema.message_client_ids,
+    )
+}
+_MESSAGE_FIELD_NAMES = tuple(f.name for f in fields(StoredMessage))  # _message_columns
+_MESSAGE_FIELDS = ", ".join(_MESSAGE_FIELD_NAMES)
 
 _LOAD_CONVERSATIONS = (
     f"SELECT {', '.join(_CONVERSATION_FIELDS)} FROM conversations"  # noqa: S608 - schema names
@@ -77,24 +84,7 @@ _SIDES_AND_SENT_POSITIONS = (  # the outbox path: message_client_ids by primary 
     " $4::varchar[]) AS k(conversation_id, sender_id, client_id)"
     " USING (conversation_id, sender_id, client_id))"
 )
-_MESSAGE_COLUMNS = (
-    "org_id, conversation_id, bucket, position, id, sender_id, sender_side, client_id, kind,"
-    " body, attachment_id, created_at"
-)
-_MESSAGE_TYPES = (
-    "varchar",
-    "varchar",
-    "int",
-    "bigint",
-    "bigint",
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "text",
-    "varchar",
-    "timestamptz",
-)
+_CLIENT_ID_COLUMNS = ("conversation_id", "sender_id", "client_id", "position", "created_at")
 _FORGET_COPIED = (
     "DELETE FROM message_outbox o USING unnest($1::varchar[], $2::bigint[])"
     " AS k(conversation_id, position)"
@@ -151,19 +141,8 @@ async def sides_and_sent_positions(
 
 
 def _message_columns(messages: Sequence[StoredMessage]) -> list[list[Any]]:
-    return [
-        [m.org_id for m in messages],
-        [m.conversation_id for m in messages],
-        [m.position for m in messages],
-        [m.id for m in messages],
-        [m.sender_id for m in messages],
-        [m.sender_side for m in messages],
-        [m.client_id for m in messages],
-        [m.kind for m in messages],
-        [m.body for m in messages],
-        [m.attachment_id for m in messages],
-        [m.created_at for m in messages],
-    ]
+    """The messages' fields as columns, in ``_MESSAGE_FIELD_NAMES`` order."""
+    return [[getattr(m, n) for m in messages] for n in _MESSAGE_FIELD_NAMES]
 
 
 class BatchWrite:
@@ -179,39 +158,39 @@ class BatchWrite:
     def __bool__(self) -> bool:
         return bool(self._parts)
 
-    def _arrays(self, types: Sequence[str], columns: Sequence[list[Any]]) -> str:
-        """``unnest($n::type[], ...)`` over ``columns``, numbered after the args so far."""
+    def _arrays(self, table: str, names: Sequence[str], columns: Sequence[list[Any]]) -> str:
+        """``unnest($n::type[], ...)`` over ``columns`` (typed as ``table``'s columns
+        ``names``), numbered after the args so far."""
         start = len(self._args) + 1
         self._args.extend(columns)
-        return "unnest(" + ", ".join(f"${start + i}::{t}[]" for i, t in enumerate(types)) + ")"
+        types = _ARRAY_TYPES[table]
+        arrays = ", ".join(f"${start + i}::{types[n]}[]" for i, n in enumerate(names))
+        return f"unnest({arrays})"
+
+    def _insert(
+        self, table: str, names: Sequence[str], columns: Sequence[list[Any]], tail: str = ""
+    ) -> None:
+        self._parts.append(
+            f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM"  # noqa: S608 - schema names
+            f" {self._arrays(table, names, columns)}{tail}"
+        )
 
     def insert_messages(self, messages: Sequence[StoredMessage]) -> None:
         """The messages; positions already stored are skipped (idempotent)."""
-        columns = _message_columns(messages)
-        columns.insert(2, [bucket_of(m.position) for m in messages])
-        self._parts.append(
-            f"INSERT INTO messages ({_MESSAGE_COLUMNS}) SELECT * FROM"  # noqa: S608 - constant
-            f" {self._arrays(_MESSAGE_TYPES, columns)}"
-            " ON CONFLICT (org_id, conversation_id, bucket, position) DO NOTHING"
+        self._insert(
+            "messages",
+            ("bucket", *_MESSAGE_FIELD_NAMES),
+            [[bucket_of(m.position) for m in messages], *_message_columns(messages)],
+            " ON CONFLICT (org_id, conversation_id, bucket, position) DO NOTHING",
         )
 
     def insert_outbox(self, messages: Sequence[StoredMessage]) -> None:
         """The messages into the outbox (a separate message store), and their client ids."""
-        self._parts.append(
-            f"INSERT INTO message_outbox ({_MESSAGE_FIELDS}) SELECT * FROM"  # noqa: S608
-            f" {self._arrays(_MESSAGE_TYPES[:2] + _MESSAGE_TYPES[3:], _message_columns(messages))}"
-        )
-        columns: list[list[Any]] = [
-            [m.conversation_id for m in messages],
-            [m.sender_id for m in messages],
-            [m.client_id for m in messages],
-            [m.position for m in messages],
-            [m.created_at for m in messages],
-        ]
-        self._parts.append(
-            "INSERT INTO message_client_ids (conversation_id, sender_id, client_id, position,"  # noqa: S608
-            " created_at) SELECT * FROM"
-            f" {self._arrays(('varchar', 'varchar', 'varchar', 'bigint', 'timestamptz'), columns)}"
+        self._insert("message_outbox", _MESSAGE_FIELD_NAMES, _message_columns(messages))
+        self._insert(
+            "message_client_ids",
+            _CLIENT_ID_COLUMNS,
+            [[getattr(m, n) for m in messages] for n in _CLIENT_ID_COLUMNS],
         )
 
     def update(
@@ -229,7 +208,7 @@ class BatchWrite:
         for i, name in enumerate(names):
             if name in json_columns:
                 values[i] = [json.dumps(v) if v is not None else None for v in values[i]]
-        arrays = self._arrays([_ARRAY_TYPES[table][n] for n in names], values)
+        arrays = self._arrays(table, names, values)
         assignments = ", ".join(f"{n} = v.{n}" for n in columns)
         where = " AND ".join(f"t.{n} = v.{n}" for n in keys)
         self._parts.append(

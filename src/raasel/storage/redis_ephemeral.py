@@ -258,10 +258,9 @@ class RedisEphemeralState(EphemeralState):
                 if not future.done():
                     future.set_result(await self._fallback.hit(key, rate, record=record))
             return
-        except BaseException as exc:
+        except BaseException:  # cancelled (the node stops): so are the hits it carried
             for *_, future in hits:
-                if not future.done():
-                    future.set_exception(exc)
+                future.cancel()
             raise
         for (*_, future), wait in zip(hits, waits, strict=True):
             if not future.done():
@@ -378,6 +377,8 @@ class RedisEphemeralState(EphemeralState):
     async def close(self) -> None:
         """A clean stop: this node's connections leave the shared view at once."""
         self.stop_heartbeat()
+        if self._hit_tasks:  # hits already sent get their answers before the client closes
+            await asyncio.gather(*self._hit_tasks, return_exceptions=True)
         if not self._is_registered:
             await self._redis.aclose()
             return
